@@ -1,0 +1,16 @@
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 DJANGO_SETTINGS_MODULE=scalr_support.settings.production
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY scalr_support ./scalr_support
+COPY tickets ./tickets
+COPY sla ./sla
+COPY maintenance ./maintenance
+COPY notifications ./notifications
+RUN pip install --no-cache-dir .
+COPY . .
+RUN SECRET_KEY=build DATABASE_URL=sqlite:////tmp/build.sqlite3 python manage.py collectstatic --noinput -v0
+RUN useradd --create-home app && mkdir -p /app/var && chown -R app /app/var
+USER app
+EXPOSE 8000
+CMD ["gunicorn", "scalr_support.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3"]

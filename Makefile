@@ -1,0 +1,50 @@
+# The README's commands. `make run` and `make test` work on a fresh machine.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTHON ?= python3
+PORT ?= 8000
+SMTP_PORT ?= 2525
+PYTEST_WORKERS ?= 2
+
+.PHONY: run test test-fast bench lint format typecheck install clean-test-db
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+## Start web, worker, beat on the embedded default (SQLite, filesystem broker, mail to files).
+run: install
+	mkdir -p var/mail var/broker/queue var/broker/processed
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	$(PY) manage.py collectstatic --noinput -v0
+	WEB_PORT=$(PORT) SMTP_PORT=$(SMTP_PORT) exec $(VENV)/bin/honcho -f Procfile start
+
+## The whole suite against PostgreSQL and Redis (DATABASE_URL, REDIS_URL).
+test: install
+	$(PY) -m scalr_support.preflight
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+## Everything except tests marked slow (browser, live servers).
+test-fast: install
+	$(PY) -m scalr_support.preflight
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) -m "not slow" $(PYTEST_ARGS)
+
+bench: install
+	$(PY) -m scalr_support.preflight
+	$(PY) benchmarks/run_all.py
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+typecheck: install
+	$(VENV)/bin/mypy .

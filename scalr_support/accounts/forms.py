@@ -1,0 +1,20 @@
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+
+
+class EmailAuthenticationForm(AuthenticationForm):
+    """Sign in with an email address; the same message whatever went wrong."""
+
+    username = forms.EmailField(
+        label=_("Email"),
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
+    )
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _("That email and password do not match an active account."),
+        "inactive": _("That email and password do not match an active account."),
+    }
+
+    def clean_username(self) -> str:
+        return self.cleaned_data["username"].strip().lower()

@@ -1,0 +1,53 @@
+"""The two support staff groups and what each may do in the admin.
+
+Kept in code and re-applied after every migration so that a new model's permissions
+reach the groups without a hand-written data migration each time.
+"""
+
+from typing import Any
+
+from django.contrib.auth.models import Group, Permission
+from django.db.models import Q
+
+SUPPORT_ENGINEER = "Support Engineer"
+SUPPORT_MANAGER = "Support Manager"
+
+# (app label, model, actions)
+ENGINEER_PERMISSIONS: list[tuple[str, str, tuple[str, ...]]] = [
+    ("tickets", "ticket", ("view", "change")),
+    ("tickets", "comment", ("view", "add")),
+    ("tickets", "attachment", ("view",)),
+    ("tickets", "prioritychange", ("view",)),
+    ("tickets", "organization", ("view",)),
+    ("tickets", "contact", ("view",)),
+    ("tickets", "supporttier", ("view",)),
+    ("sla", "responsetarget", ("view",)),
+]
+MANAGER_PERMISSIONS: list[tuple[str, str, tuple[str, ...]]] = [
+    *ENGINEER_PERMISSIONS,
+    ("tickets", "organization", ("add", "change")),
+    ("tickets", "contact", ("add", "change", "delete")),
+    ("tickets", "supporttier", ("change",)),
+    ("sla", "responsetarget", ("change",)),
+    ("accounts", "user", ("view", "add", "change")),
+]
+
+
+def _permissions(spec: list[tuple[str, str, tuple[str, ...]]]) -> list[Permission]:
+    query = Q(pk__in=[])
+    for app_label, model, actions in spec:
+        query |= Q(
+            content_type__app_label=app_label,
+            codename__in=[f"{action}_{model}" for action in actions],
+        )
+    return list(Permission.objects.filter(query))
+
+
+def ensure_staff_groups(**kwargs: Any) -> None:
+    """Create or refresh the staff groups (idempotent; runs after each migrate)."""
+    for name, spec in (
+        (SUPPORT_ENGINEER, ENGINEER_PERMISSIONS),
+        (SUPPORT_MANAGER, MANAGER_PERMISSIONS),
+    ):
+        group, _created = Group.objects.get_or_create(name=name)
+        group.permissions.set(_permissions(spec))

@@ -1,0 +1,105 @@
+"""Shared fixtures: real PostgreSQL and Redis, isolated media, signed-in clients."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+
+from scalr_support.accounts.models import User
+from tests.factories import (
+    PASSWORD,
+    ContactFactory,
+    OrganizationFactory,
+    StaffFactory,
+    tier,
+)
+from tickets.models import Contact, Organization
+
+
+@pytest.fixture(autouse=True)
+def _isolated_media(settings: pytest.FixtureRequest, tmp_path: Path) -> None:
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def org_a(db: None) -> Organization:
+    return OrganizationFactory(name="Acme Corp", tier=tier("business"))
+
+
+@pytest.fixture
+def org_b(db: None) -> Organization:
+    return OrganizationFactory(name="Globex", tier=tier("business"))
+
+
+@pytest.fixture
+def free_org(db: None) -> Organization:
+    return OrganizationFactory(name="Freeloader Ltd", tier=tier("free"))
+
+
+@pytest.fixture
+def alice(org_a: Organization) -> Contact:
+    """A technical contact of organisation A."""
+    return ContactFactory(
+        organization=org_a,
+        user__email="alice@acme.example.com",
+        is_technical_contact=True,
+    )
+
+
+@pytest.fixture
+def bob(org_a: Organization) -> Contact:
+    """A contact of organisation A who is not a technical contact."""
+    return ContactFactory(
+        organization=org_a,
+        user__email="bob@acme.example.com",
+        is_technical_contact=False,
+    )
+
+
+@pytest.fixture
+def gina(org_b: Organization) -> Contact:
+    """A technical contact of organisation B."""
+    return ContactFactory(organization=org_b, user__email="gina@globex.example.com")
+
+
+@pytest.fixture
+def engineer(db: None) -> User:
+    return StaffFactory(email="engineer@support.example.com")
+
+
+def signed_in(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def alice_client(alice: Contact) -> Client:
+    return signed_in(alice.user)
+
+
+@pytest.fixture
+def bob_client(bob: Contact) -> Client:
+    return signed_in(bob.user)
+
+
+@pytest.fixture
+def gina_client(gina: Contact) -> Client:
+    return signed_in(gina.user)
+
+
+@pytest.fixture
+def engineer_client(engineer: User) -> Client:
+    return signed_in(engineer)
+
+
+__all__ = ["PASSWORD", "signed_in"]

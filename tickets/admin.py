@@ -1,0 +1,306 @@
+"""Admin triage: the support queue and the ticket page engineers work from.
+
+Every change goes through the services, so the admin obeys the same rules as the
+portal and the API (a priority change needs a reason, statuses move the same way).
+"""
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
+
+from scalr_support.accounts.models import User
+from scalr_support.common.errors import ServiceError
+from sla.models import ResponseTarget
+
+from . import services
+from .forms import MultipleFileField
+from .models import Contact, Organization, SupportTier, Ticket
+from .selectors import ticket_description_attachments, ticket_thread
+
+
+class ResponseTargetInline(admin.TabularInline):
+    model = ResponseTarget
+    extra = 0
+    fields = ("priority", "amount", "unit", "clock", "guaranteed")
+
+
+@admin.register(SupportTier)
+class SupportTierAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "response_summary",
+        "guaranteed_response",
+        "realtime_sessions",
+        "community_slack",
+    )
+    inlines = (ResponseTargetInline,)
+    prepopulated_fields = {"slug": ("name",)}
+
+
+class ContactInline(admin.TabularInline):
+    model = Contact
+    extra = 0
+    autocomplete_fields = ("user",)
+    fields = (
+        "user",
+        "is_technical_contact",
+        "training_completed",
+        "notify_organization_tickets",
+    )
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    list_display = ("name", "tier", "deployment", "scalr_version", "timezone")
+    list_filter = ("tier", "deployment")
+    search_fields = ("name",)
+    inlines = (ContactInline,)
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):
+    list_display = (
+        "user",
+        "organization",
+        "is_technical_contact",
+        "training_completed",
+    )
+    list_filter = ("organization__tier", "is_technical_contact", "training_completed")
+    search_fields = (
+        "user__email",
+        "user__first_name",
+        "user__last_name",
+        "organization__name",
+    )
+    autocomplete_fields = ("user", "organization")
+    list_select_related = ("user", "organization")
+
+
+class TicketTriageForm(forms.ModelForm):
+    """What an engineer may change, plus a reply and the reason for a new priority."""
+
+    priority_change_reason = forms.CharField(
+        label=_("Reason for the priority change"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Required when you change the priority; the customer sees it."),
+    )
+    reply = forms.CharField(
+        label=_("Reply"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("Markdown works."),
+    )
+    reply_visibility = forms.ChoiceField(
+        label=_("Post as"),
+        choices=[
+            ("public", _("Public reply (customer sees it)")),
+            ("internal", _("Internal note")),
+        ],
+        initial="public",
+    )
+    reply_attachments = MultipleFileField(label=_("Attachments"))
+
+    class Meta:
+        model = Ticket
+        fields = ("status", "priority", "assignee", "category")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "assignee" in self.fields:
+            self.fields["assignee"].queryset = User.objects.filter(
+                is_staff=True, is_active=True
+            )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if (
+            self.instance.pk
+            and data.get("priority") is not None
+            and data["priority"] != self.instance.priority
+            and not (data.get("priority_change_reason") or "").strip()
+        ):
+            self.add_error(
+                "priority_change_reason",
+                _("Say why the priority changes; the customer will see the reason."),
+            )
+        return data
+
+
+@admin.register(Ticket)
+class TicketAdmin(admin.ModelAdmin):
+    form = TicketTriageForm
+    change_form_template = "admin/tickets/ticket/change_form.html"
+    list_display = (
+        "reference",
+        "subject",
+        "organization",
+        "tier",
+        "priority_badge",
+        "status",
+        "assignee",
+        "created_at",
+    )
+    list_display_links = ("reference", "subject")
+    list_filter = ("organization__tier", "priority", "status", "assignee", "category")
+    search_fields = (
+        "=number",
+        "subject",
+        "organization__name",
+        "requester__email",
+        "requester__last_name",
+    )
+    list_select_related = ("organization__tier", "assignee")
+    ordering = ("priority", "created_at")
+    list_per_page = 50
+    actions = ("assign_to_me",)
+    readonly_fields = (
+        "number",
+        "organization",
+        "requester",
+        "subject",
+        "description_rendered",
+        "deployment",
+        "version_reported",
+        "created_at",
+        "last_activity_at",
+    )
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "number",
+                    "subject",
+                    "organization",
+                    "requester",
+                    "description_rendered",
+                )
+            },
+        ),
+        (
+            _("Environment"),
+            {
+                "fields": (
+                    "deployment",
+                    "version_reported",
+                    "created_at",
+                    "last_activity_at",
+                )
+            },
+        ),
+        (
+            _("Triage"),
+            {
+                "fields": (
+                    "status",
+                    "priority",
+                    "priority_change_reason",
+                    "assignee",
+                    "category",
+                )
+            },
+        ),
+        (_("Respond"), {"fields": ("reply", "reply_visibility", "reply_attachments")}),
+    )
+
+    @admin.display(description=_("Ticket"), ordering="number")
+    def reference(self, obj: Ticket) -> str:
+        return obj.reference
+
+    @admin.display(description=_("Tier"), ordering="organization__tier")
+    def tier(self, obj: Ticket) -> str:
+        return obj.organization.tier.name
+
+    @admin.display(description=_("Priority"), ordering="priority")
+    def priority_badge(self, obj: Ticket) -> str:
+        return format_html(
+            '<span class="priority priority-{}">{}</span>',
+            obj.priority,
+            obj.get_priority_display(),
+        )
+
+    @admin.display(description=_("Description"))
+    def description_rendered(self, obj: Ticket) -> str:
+        # Sanitised by nh3 when it was written (tickets.markdown).
+        return mark_safe(obj.description_html)  # noqa: S308
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(
+        self, request: HttpRequest, obj: Ticket | None = None
+    ) -> bool:
+        return False
+
+    def save_model(
+        self, request: HttpRequest, obj: Ticket, form: Any, change: bool
+    ) -> None:
+        """Apply the triage through the services instead of saving the form."""
+        data = form.cleaned_data
+        original = Ticket.objects.get(pk=obj.pk)
+        try:
+            services.ticket_triage(
+                ticket=original,
+                actor=request.user,
+                changes=services.TriageInput(
+                    status=data["status"],
+                    priority=data["priority"],
+                    priority_change_reason=data.get("priority_change_reason", ""),
+                    assignee=data.get("assignee"),
+                    category=data["category"],
+                    reply=data.get("reply", ""),
+                    reply_is_public=data.get("reply_visibility") == "public",
+                ),
+                files=data.get("reply_attachments") or [],
+            )
+        except ServiceError as error:
+            messages.error(request, error.message)
+
+    def save_related(
+        self, request: HttpRequest, form: Any, formsets: Any, change: bool
+    ) -> None:
+        """Nothing to save: the triage service wrote everything."""
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> Any:
+        extra_context = extra_context or {}
+        if object_id:
+            ticket = self.get_object(request, object_id)
+            if ticket is not None:
+                extra_context["thread"] = ticket_thread(ticket, request.user)
+                extra_context["description_attachments"] = (
+                    ticket_description_attachments(ticket)
+                )
+                extra_context["ticket"] = ticket
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    @admin.action(description=_("Assign selected tickets to me"))
+    def assign_to_me(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> None:
+        count = 0
+        for ticket in queryset:
+            services.ticket_assign(
+                ticket=ticket, actor=request.user, assignee=request.user
+            )
+            count += 1
+        self.message_user(
+            request,
+            _("%(n)d tickets assigned to you.") % {"n": count},
+            messages.SUCCESS,
+        )
+
+
+admin.site.site_header = _("Scalr Support")
+admin.site.site_title = _("Scalr Support admin")
+admin.site.index_title = _("Support desk")

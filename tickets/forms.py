@@ -1,0 +1,87 @@
+"""Portal forms: parse and check input; the services decide the rules."""
+
+from typing import Any
+
+from django import forms
+from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext_lazy as _
+
+from scalr_support.common.errors import ServiceError
+
+from .choices import Category, Deployment, Priority, Status
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input (Django's documented pattern)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data if item]
+        return [single(data, initial)] if data else []
+
+
+class ServiceErrorMixin:
+    """Show a business-rule refusal from a service next to the field it concerns."""
+
+    def add_service_error(self, error: ServiceError) -> None:
+        field = error.field if error.field in self.fields else None  # type: ignore[attr-defined]
+        self.add_error(field, error.message)  # type: ignore[attr-defined]
+
+
+class TicketForm(ServiceErrorMixin, forms.Form):
+    subject = forms.CharField(max_length=200, label=_("Subject"))
+    priority = forms.TypedChoiceField(
+        choices=Priority.choices,
+        coerce=int,
+        label=_("Priority"),
+        widget=forms.RadioSelect,
+    )
+    category = forms.ChoiceField(choices=Category.choices, label=_("Category"))
+    deployment = forms.ChoiceField(choices=Deployment.choices, label=_("Deployment"))
+    version_reported = forms.CharField(
+        max_length=40,
+        required=False,
+        label=_("Scalr version"),
+        help_text=_("The version you are running, e.g. 9.4.1."),
+    )
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 10}),
+        label=_("Description"),
+        help_text=_(
+            "What happened, what you expected, and steps to reproduce. Markdown works."
+        ),
+    )
+    attachments = MultipleFileField(label=_("Attachments"))
+
+
+class CommentForm(ServiceErrorMixin, forms.Form):
+    body = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 5}),
+        required=False,
+        label=_("Your reply"),
+        help_text=_("Markdown works."),
+    )
+    attachments = MultipleFileField(label=_("Attachments"))
+
+
+class TicketFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        choices=[("", _("Any status")), *Status.choices], required=False
+    )
+    priority = forms.TypedChoiceField(
+        choices=[("", _("Any priority")), *Priority.choices],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+    q = forms.CharField(required=False, max_length=200, label=_("Search"))

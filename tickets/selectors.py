@@ -1,0 +1,127 @@
+"""Reads about tickets, all through one access gate.
+
+``tickets_visible_to`` is the only place that decides which tickets a user may see;
+the portal, the API, attachment downloads and email threading all go through it, and
+anything outside it is reported as not found, never as forbidden.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404
+
+from scalr_support.accounts.models import User
+from sla.models import ResponseTarget
+
+from .models import Attachment, Comment, Contact, PriorityChange, Ticket
+
+_CONTACT_CACHE = "_scalr_contact"
+
+
+def contact_for_user(user: User | AnonymousUser) -> Contact | None:
+    """Return the user's customer membership (with organisation and tier), cached."""
+    if not user.is_authenticated or user.is_staff:
+        return None
+    if not hasattr(user, _CONTACT_CACHE):
+        contact = (
+            Contact.objects.select_related("organization__tier")
+            .filter(user_id=user.pk)
+            .first()
+        )
+        setattr(user, _CONTACT_CACHE, contact)
+    return getattr(user, _CONTACT_CACHE)
+
+
+def tickets_visible_to(user: User | AnonymousUser) -> QuerySet[Ticket]:
+    """Staff see every ticket; a contact sees the organisation's; others nothing."""
+    if user.is_authenticated and user.is_staff:
+        return Ticket.objects.all()
+    contact = contact_for_user(user)
+    if contact is None:
+        return Ticket.objects.none()
+    return Ticket.objects.filter(organization_id=contact.organization_id)
+
+
+def ticket_get_for_user(
+    user: User | AnonymousUser, number: int, *, for_update: bool = False
+) -> Ticket:
+    """Fetch one ticket the user may see, or raise Http404."""
+    queryset = tickets_visible_to(user).select_related(
+        "organization__tier", "requester", "assignee"
+    )
+    if for_update:
+        queryset = queryset.select_for_update(of=("self",))
+    try:
+        return queryset.get(number=number)
+    except (Ticket.DoesNotExist, ValueError, OverflowError):
+        raise Http404("No such ticket.") from None
+
+
+def attachment_get_for_user(
+    user: User | AnonymousUser, number: int, attachment_id: int
+) -> Attachment:
+    """Fetch an attachment of a visible ticket; internal notes' files stay hidden."""
+    ticket = ticket_get_for_user(user, number)
+    queryset = Attachment.objects.filter(ticket=ticket)
+    if not user.is_staff:
+        queryset = queryset.filter(Q(comment__isnull=True) | Q(comment__is_public=True))
+    try:
+        return queryset.get(pk=attachment_id)
+    except (Attachment.DoesNotExist, ValueError, OverflowError):
+        raise Http404("No such attachment.") from None
+
+
+@dataclass(frozen=True)
+class TicketFilters:
+    status: str = ""
+    priority: int | None = None
+    q: str = ""
+
+
+def ticket_list(user: User | AnonymousUser, filters: TicketFilters) -> QuerySet[Ticket]:
+    """Visible tickets matching the filters, newest activity first."""
+    queryset = tickets_visible_to(user).select_related("requester", "organization")
+    if filters.status:
+        queryset = queryset.filter(status=filters.status)
+    if filters.priority is not None:
+        queryset = queryset.filter(priority=filters.priority)
+    if filters.q:
+        term = filters.q.strip()
+        match = Q(subject__icontains=term) | Q(description__icontains=term)
+        digits = term.removeprefix("#")
+        if digits.isdigit() and len(digits) < 10:
+            match |= Q(number=int(digits))
+        queryset = queryset.filter(match)
+    return queryset.order_by("-last_activity_at", "-number")
+
+
+def ticket_thread(ticket: Ticket, user: User | AnonymousUser) -> list[Any]:
+    """The ticket's comments and priority changes in time order, as the user may see.
+
+    Customers never receive internal notes or their attachments.
+    """
+    comments = Comment.objects.filter(ticket=ticket).select_related("author")
+    if not user.is_staff:
+        comments = comments.filter(is_public=True)
+    comments = comments.prefetch_related(
+        Prefetch("attachments", queryset=Attachment.objects.order_by("id"))
+    )
+    changes = PriorityChange.objects.filter(ticket=ticket).select_related("changed_by")
+    entries: list[Any] = [*comments, *changes]
+    entries.sort(key=lambda entry: (entry.created_at, entry.pk))
+    return entries
+
+
+def ticket_description_attachments(ticket: Ticket) -> QuerySet[Attachment]:
+    return Attachment.objects.filter(ticket=ticket, comment__isnull=True).order_by("id")
+
+
+def response_targets_by_priority(tier_id: int) -> dict[int, ResponseTarget]:
+    return {
+        target.priority: target
+        for target in ResponseTarget.objects.filter(tier_id=tier_id).select_related(
+            "tier"
+        )
+    }

@@ -1,0 +1,429 @@
+"""Every write to tickets, comments and attachments.
+
+Each function is one user-visible action: it checks the business rules, writes in
+one transaction (row-locking the ticket for read-modify-write) and leaves side
+effects to ``transaction.on_commit``.
+"""
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from scalr_support.accounts.models import User
+from scalr_support.common.errors import InvalidTransition, NotAllowed, ValidationFailed
+
+from .attachments import CheckedUpload, check_uploads
+from .choices import Category, CommentSource, Deployment, Priority, Status
+from .markdown import render_markdown
+from .models import Attachment, Comment, PriorityChange, Ticket
+from .numbering import ticket_number_next
+from .selectors import contact_for_user
+
+logger = logging.getLogger(__name__)
+
+SUBJECT_MAX_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class TicketInput:
+    subject: str
+    description: str
+    priority: int
+    category: str
+    deployment: str
+    version_reported: str = ""
+
+
+def _require_staff(actor: User) -> None:
+    if not actor.is_staff:
+        raise NotAllowed(_("Only support staff can do this."))
+
+
+def _clean_ticket_input(data: TicketInput) -> TicketInput:
+    subject = " ".join(data.subject.split())
+    description = data.description.strip()
+    if not subject:
+        raise ValidationFailed(_("Give the ticket a subject."), field="subject")
+    if len(subject) > SUBJECT_MAX_LENGTH:
+        raise ValidationFailed(
+            _("Keep the subject under %(n)d characters.") % {"n": SUBJECT_MAX_LENGTH},
+            field="subject",
+        )
+    if not description:
+        raise ValidationFailed(_("Describe the problem."), field="description")
+    if data.priority not in Priority.values:
+        raise ValidationFailed(_("Choose a priority from 0 to 4."), field="priority")
+    if data.category not in Category.values:
+        raise ValidationFailed(_("Choose a category."), field="category")
+    if data.deployment not in Deployment.values:
+        raise ValidationFailed(_("Choose a deployment."), field="deployment")
+    return TicketInput(
+        subject=subject,
+        description=description,
+        priority=data.priority,
+        category=data.category,
+        deployment=data.deployment,
+        version_reported=data.version_reported.strip()[:40],
+    )
+
+
+def _store_attachments(
+    *,
+    ticket: Ticket,
+    comment: Comment | None,
+    uploader: User,
+    uploads: list[CheckedUpload],
+    stored_names: list[str],
+) -> None:
+    """Write files and their rows; record each stored name for clean-up on failure."""
+    for item in uploads:
+        attachment = Attachment(
+            ticket=ticket,
+            comment=comment,
+            filename=item.filename,
+            content_type=item.content_type,
+            size=item.size,
+            sha256=item.sha256,
+            uploaded_by=uploader,
+        )
+        attachment.file.save(item.filename, item.upload, save=False)
+        stored_names.append(attachment.file.name)
+        attachment.save()
+
+
+def _discard_files(names: list[str]) -> None:
+    for name in names:
+        default_storage.delete(name)
+
+
+def ticket_create(
+    *,
+    requester: User,
+    data: TicketInput,
+    files: Sequence[UploadedFile] = (),
+    source: str = CommentSource.PORTAL,
+) -> Ticket:
+    """Open a ticket for the requester's organisation.
+
+    Only technical contacts may open tickets (the policy makes them the liaisons).
+    Files are checked before anything is written; if the transaction fails, the
+    files already stored are deleted, so nothing is half-saved.
+    """
+    contact = contact_for_user(requester)
+    if contact is None or not contact.is_technical_contact:
+        raise NotAllowed(
+            _("Only your organisation's technical contacts can open tickets.")
+        )
+    data = _clean_ticket_input(data)
+    uploads = check_uploads(files)
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            now = timezone.now()
+            ticket = Ticket.objects.create(
+                number=ticket_number_next(),
+                organization_id=contact.organization_id,
+                requester=requester,
+                subject=data.subject,
+                description=data.description,
+                description_html=render_markdown(data.description),
+                priority=data.priority,
+                category=data.category,
+                deployment=data.deployment,
+                version_reported=data.version_reported,
+                last_activity_at=now,
+            )
+            _store_attachments(
+                ticket=ticket,
+                comment=None,
+                uploader=requester,
+                uploads=uploads,
+                stored_names=stored,
+            )
+    except BaseException:
+        _discard_files(stored)
+        raise
+    logger.info("ticket created number=%s source=%s", ticket.number, source)
+    return ticket
+
+
+def _status_after_comment(status: str, *, by_staff: bool) -> str:
+    """Move the ticket along the way a help desk does when someone writes.
+
+    Support answering hands the ball to the customer; the customer answering a
+    waiting or solved ticket hands it back. On-hold and new tickets keep their
+    status until support acts.
+    """
+    if by_staff:
+        return (
+            Status.WAITING_ON_CUSTOMER
+            if status in (Status.NEW, Status.OPEN)
+            else status
+        )
+    if status in (Status.WAITING_ON_CUSTOMER, Status.SOLVED):
+        return Status.OPEN
+    return status
+
+
+def _apply_status(
+    ticket: Ticket, status: str, now: datetime, fields: list[str]
+) -> None:
+    ticket.status = status
+    ticket.solved_at = now if status == Status.SOLVED else None
+    ticket.closed_at = now if status == Status.CLOSED else None
+    fields.extend(["status", "solved_at", "closed_at"])
+
+
+def comment_create(
+    *,
+    ticket: Ticket,
+    author: User,
+    body: str,
+    is_public: bool = True,
+    source: str = CommentSource.PORTAL,
+    files: Sequence[UploadedFile] = (),
+) -> Comment:
+    """Add a public reply or (staff only) an internal note, with files.
+
+    A customer cannot write on a closed ticket: closed is final, a follow-up ticket
+    carries the conversation on. Internal notes change neither status nor the
+    activity time customers see.
+    """
+    body = body.strip()
+    if not body and not files:
+        raise ValidationFailed(_("Write a comment or attach a file."), field="body")
+    if not is_public and not author.is_staff:
+        raise NotAllowed(_("Only support staff can write internal notes."))
+    uploads = check_uploads(files)
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+            if locked.status == Status.CLOSED and not author.is_staff:
+                raise InvalidTransition(
+                    _("This ticket is closed. Open a new ticket to continue.")
+                )
+            comment = Comment.objects.create(
+                ticket=locked,
+                author=author,
+                body=body,
+                body_html=render_markdown(body),
+                is_public=is_public,
+                source=source,
+            )
+            _store_attachments(
+                ticket=locked,
+                comment=comment,
+                uploader=author,
+                uploads=uploads,
+                stored_names=stored,
+            )
+            fields = ["updated_at"]
+            if is_public:
+                locked.last_activity_at = comment.created_at
+                fields.append("last_activity_at")
+                status = _status_after_comment(locked.status, by_staff=author.is_staff)
+                if status != locked.status:
+                    _apply_status(locked, status, comment.created_at, fields)
+            locked.save(update_fields=fields)
+    except BaseException:
+        _discard_files(stored)
+        raise
+    _refresh(ticket, locked)
+    return comment
+
+
+CUSTOMER_STATUS_MOVES: dict[str, frozenset[str]] = {
+    Status.SOLVED: frozenset(
+        {Status.NEW, Status.OPEN, Status.WAITING_ON_CUSTOMER, Status.ON_HOLD}
+    ),
+    Status.OPEN: frozenset({Status.SOLVED}),
+}
+
+
+def ticket_status_change(*, ticket: Ticket, actor: User, status: str) -> Ticket:
+    """Change the status; customers may only mark solved or reopen a solved ticket."""
+    if status not in Status.values:
+        raise ValidationFailed(_("Unknown status."), field="status")
+    with transaction.atomic():
+        locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        if locked.status == status:
+            return locked
+        if not actor.is_staff and locked.status not in CUSTOMER_STATUS_MOVES.get(
+            status, frozenset()
+        ):
+            if locked.status == Status.CLOSED:
+                raise InvalidTransition(
+                    _("This ticket is closed. Open a new ticket to continue.")
+                )
+            raise InvalidTransition(
+                _("A %(old)s ticket cannot be set to %(new)s.")
+                % {"old": locked.get_status_display(), "new": Status(status).label}
+            )
+        now = timezone.now()
+        fields = ["updated_at", "last_activity_at"]
+        locked.last_activity_at = now
+        _apply_status(locked, status, now, fields)
+        locked.save(update_fields=fields)
+    _refresh(ticket, locked)
+    return locked
+
+
+def ticket_priority_change(
+    *, ticket: Ticket, actor: User, priority: int, reason: str
+) -> PriorityChange:
+    """Re-prioritise, up or down, with a reason the customer sees in the thread."""
+    _require_staff(actor)
+    reason = reason.strip()
+    if priority not in Priority.values:
+        raise ValidationFailed(_("Choose a priority from 0 to 4."), field="priority")
+    if not reason:
+        raise ValidationFailed(
+            _("Say why the priority changes; the customer will see the reason."),
+            field="priority_change_reason",
+        )
+    with transaction.atomic():
+        locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        if locked.priority == priority:
+            raise ValidationFailed(
+                _("The ticket already has priority %(p)s.")
+                % {"p": Priority(priority).label},
+                field="priority",
+            )
+        change = PriorityChange.objects.create(
+            ticket=locked,
+            from_priority=locked.priority,
+            to_priority=priority,
+            changed_by=actor,
+            reason=reason,
+        )
+        locked.priority = priority
+        locked.last_activity_at = change.created_at
+        locked.save(update_fields=["priority", "last_activity_at", "updated_at"])
+    _refresh(ticket, locked)
+    return change
+
+
+def ticket_assign(*, ticket: Ticket, actor: User, assignee: User | None) -> Ticket:
+    """Give the ticket to a support engineer (or take it back into the queue)."""
+    _require_staff(actor)
+    if assignee is not None and not (assignee.is_staff and assignee.is_active):
+        raise ValidationFailed(
+            _("Tickets can only be assigned to support staff."), field="assignee"
+        )
+    with transaction.atomic():
+        locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        locked.assignee = assignee
+        locked.save(update_fields=["assignee", "updated_at"])
+    _refresh(ticket, locked)
+    return locked
+
+
+def ticket_category_change(*, ticket: Ticket, actor: User, category: str) -> Ticket:
+    _require_staff(actor)
+    if category not in Category.values:
+        raise ValidationFailed(_("Choose a category."), field="category")
+    with transaction.atomic():
+        locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        locked.category = category
+        locked.save(update_fields=["category", "updated_at"])
+    _refresh(ticket, locked)
+    return locked
+
+
+@dataclass(frozen=True)
+class TriageInput:
+    """What an engineer submits from the admin ticket page in one go."""
+
+    status: str
+    priority: int
+    priority_change_reason: str = ""
+    assignee: User | None = None
+    category: str = ""
+    reply: str = ""
+    reply_is_public: bool = True
+
+
+def ticket_triage(
+    *,
+    ticket: Ticket,
+    actor: User,
+    changes: TriageInput,
+    files: Sequence[UploadedFile] = (),
+) -> Ticket:
+    """Apply a reply and field changes together, all or nothing.
+
+    The reply goes first so that an explicit status chosen with it wins over the
+    status the reply alone would have set.
+    """
+    _require_staff(actor)
+    with transaction.atomic():
+        current = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        if changes.reply.strip() or files:
+            comment_create(
+                ticket=current,
+                author=actor,
+                body=changes.reply,
+                is_public=changes.reply_is_public,
+                source=CommentSource.ADMIN,
+                files=files,
+            )
+        if changes.priority != current.priority:
+            ticket_priority_change(
+                ticket=current,
+                actor=actor,
+                priority=changes.priority,
+                reason=changes.priority_change_reason,
+            )
+        if changes.assignee != current.assignee:
+            ticket_assign(ticket=current, actor=actor, assignee=changes.assignee)
+        if changes.category and changes.category != current.category:
+            ticket_category_change(
+                ticket=current, actor=actor, category=changes.category
+            )
+        if changes.status != ticket.status and changes.status != current.status:
+            ticket_status_change(ticket=current, actor=actor, status=changes.status)
+    _refresh(ticket, current)
+    return current
+
+
+def tickets_close_solved(*, now: datetime | None = None) -> int:
+    """Close tickets solved more than TICKET_AUTO_CLOSE_DAYS ago.
+
+    Idempotent: a second run finds nothing left to close.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.TICKET_AUTO_CLOSE_DAYS)
+    closed = Ticket.objects.filter(status=Status.SOLVED, solved_at__lt=cutoff).update(
+        status=Status.CLOSED, closed_at=now, updated_at=now
+    )
+    if closed:
+        logger.info("closed %s solved tickets", closed)
+    return closed
+
+
+def _refresh(target: Ticket, source: Ticket) -> None:
+    """Copy the committed state onto the caller's instance so it does not go stale."""
+    if target is source:
+        return
+    for field in (
+        "status",
+        "priority",
+        "assignee_id",
+        "category",
+        "last_activity_at",
+        "updated_at",
+        "solved_at",
+        "closed_at",
+    ):
+        setattr(target, field, getattr(source, field))
+    if "assignee" in target._state.fields_cache:
+        target._state.fields_cache.pop("assignee")

@@ -1,0 +1,19 @@
+from django.urls import path
+
+from . import views
+
+app_name = "tickets"
+
+urlpatterns = [
+    path("", views.ticket_list, name="list"),
+    path("new/", views.ticket_new, name="new"),
+    path("<int:number>/", views.ticket_detail, name="detail"),
+    path("<int:number>/comments/", views.comment_create, name="comment"),
+    path("<int:number>/solve/", views.ticket_solve, name="solve"),
+    path("<int:number>/reopen/", views.ticket_reopen, name="reopen"),
+    path(
+        "<int:number>/attachments/<int:attachment_id>/",
+        views.attachment_download,
+        name="attachment",
+    ),
+]
