@@ -1,8 +1,10 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from scalr_support.accounts.forms import EmailAuthenticationForm
+from scalr_support.common.views import ceiling
 from tickets import views as ticket_views
 
 urlpatterns = [
@@ -19,3 +21,6 @@ urlpatterns = [
     path("tickets/", include("tickets.urls")),
     path("admin/", admin.site.urls),
 ]
+
+if settings.BENCHMARK_ENDPOINTS:
+    urlpatterns.append(path("__bench__/ceiling/", ceiling, name="bench-ceiling"))

@@ -6,6 +6,8 @@ reach the groups without a hand-written data migration each time.
 
 from typing import Any
 
+from django.apps import apps
+from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import Group, Permission
 from django.db.models import Q
 
@@ -44,7 +46,13 @@ def _permissions(spec: list[tuple[str, str, tuple[str, ...]]]) -> list[Permissio
 
 
 def ensure_staff_groups(**kwargs: Any) -> None:
-    """Create or refresh the staff groups (idempotent; runs after each migrate)."""
+    """Create or refresh the staff groups (idempotent; runs after each migrate).
+
+    Apps later in INSTALLED_APPS get their permissions after this app's post_migrate
+    handler runs, so create the ones the groups need first.
+    """
+    for label in {app_label for app_label, _model, _actions in MANAGER_PERMISSIONS}:
+        create_permissions(apps.get_app_config(label), verbosity=0)
     for name, spec in (
         (SUPPORT_ENGINEER, ENGINEER_PERMISSIONS),
         (SUPPORT_MANAGER, MANAGER_PERMISSIONS),

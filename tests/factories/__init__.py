@@ -1,9 +1,11 @@
 """factory-boy factories for the domain; build realistic objects with one call."""
 
+import importlib
 from datetime import UTC
 from typing import Any
 
 import factory
+from django.apps import apps as django_apps
 from django.db import transaction
 
 from scalr_support.accounts.models import User
@@ -15,9 +17,25 @@ from tickets.numbering import ticket_number_next
 PASSWORD = "correct-horse-battery-staple"
 
 
+def reseed_policy_data() -> None:
+    """Re-run the data migrations that seed tiers and targets.
+
+    Transactional tests (live server, browser) truncate every table when they end.
+    """
+    for module in (
+        "tickets.migrations.0002_seed_tiers",
+        "sla.migrations.0002_seed_targets",
+    ):
+        importlib.import_module(module).seed(django_apps, None)
+
+
 def tier(slug: str) -> SupportTier:
-    """The tiers are seeded by a migration; tests use those rows."""
-    return SupportTier.objects.get(slug=slug)
+    """A tier seeded by migration (re-seeded if a transactional test removed it)."""
+    found = SupportTier.objects.filter(slug=slug).first()
+    if found is None:
+        reseed_policy_data()
+        found = SupportTier.objects.get(slug=slug)
+    return found
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -1,0 +1,450 @@
+"""Helpers shared by the benchmarks (not a benchmark itself: run_all.py skips ``_*``).
+
+- ``Gunicorn``: the real WSGI stack on a free loopback port, stopped on exit.
+- ``run_load``: a keep-alive HTTP/1.1 load generator in a separate process.
+- ``percentile`` and ``format_table`` for the printed figures.
+
+Only loopback traffic: every address here is 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http.client
+import multiprocessing
+import os
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = REPO_ROOT / ".venv" / "bin"
+HOST = "127.0.0.1"
+
+
+def venv_python() -> str:
+    """The project's virtualenv interpreter, else the one running this script."""
+    candidate = VENV_BIN / "python"
+    return str(candidate) if candidate.exists() else sys.executable
+
+
+def venv_tool(name: str) -> str:
+    """A console script of the virtualenv (gunicorn, ...), else from PATH."""
+    candidate = VENV_BIN / name
+    return str(candidate) if candidate.exists() else name
+
+
+def command_line() -> str:
+    """How this process was started, for the printed report."""
+    return shlex.join(["python", *sys.argv])
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def percentile(sorted_values: Sequence[float], fraction: float) -> float:
+    """Nearest-rank percentile of an already sorted sequence (0.0 when empty)."""
+    if not sorted_values:
+        return 0.0
+    rank = max(1, round(fraction * len(sorted_values) + 0.5))
+    return sorted_values[min(rank, len(sorted_values)) - 1]
+
+
+def manage(
+    *args: str, env: Mapping[str, str], quiet: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """Run ``manage.py <args>`` with the venv interpreter; raise with its output."""
+    result = subprocess.run(
+        [venv_python(), str(REPO_ROOT / "manage.py"), *args],
+        cwd=REPO_ROOT,
+        env=dict(env),
+        capture_output=quiet,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        output = (result.stdout or "") + (result.stderr or "")
+        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{output}")
+    return result
+
+
+# --- gunicorn -----------------------------------------------------------------------
+
+
+class Gunicorn:
+    """``gunicorn <app>`` on a free loopback port for the duration of a ``with``.
+
+    Its output goes to a temporary log, shown when it fails to start. Stopping sends
+    SIGTERM to its process group (master and workers), then SIGKILL after a grace
+    period, so nothing outlives the benchmark, on errors and Ctrl-C included.
+    """
+
+    def __init__(
+        self,
+        env: Mapping[str, str],
+        *,
+        app: str = "scalr_support.wsgi",
+        workers: int = 2,
+        extra_args: Sequence[str] = (),
+        ready_path: str = "/",
+        start_timeout: float = 30.0,
+    ) -> None:
+        self.env = dict(env)
+        self.app = app
+        self.workers = workers
+        self.extra_args = list(extra_args)
+        self.ready_path = ready_path
+        self.start_timeout = start_timeout
+        self.port = 0
+        self.process: subprocess.Popen[bytes] | None = None
+        self._log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed in stop()
+            prefix="bench-gunicorn-", suffix=".log", delete=False
+        )
+
+    @property
+    def argv(self) -> list[str]:
+        return [
+            venv_tool("gunicorn"),
+            self.app,
+            "--bind",
+            f"{HOST}:{self.port}",
+            "--workers",
+            str(self.workers),
+            "--log-level",
+            "warning",
+            *self.extra_args,
+        ]
+
+    def __enter__(self) -> Gunicorn:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            self.argv,
+            cwd=REPO_ROOT,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: Ctrl-C is ours to relay
+        )
+        deadline = time.monotonic() + self.start_timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"gunicorn exited with {self.process.returncode}:\n{self.log()}"
+                )
+            try:
+                status, _, _ = http_get(self.port, self.ready_path, timeout=2)
+            except OSError:
+                time.sleep(0.1)
+                continue
+            if status < 500:
+                return
+            raise RuntimeError(f"gunicorn answers {status} on {self.ready_path}")
+        self.stop()
+        raise RuntimeError(f"gunicorn did not answer within {self.start_timeout}s")
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is not None and process.poll() is None:
+            try:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=5)
+            except ProcessLookupError:
+                pass
+        if not self._log.closed:
+            self._log.close()
+
+    def log(self) -> str:
+        self._log.flush()
+        return Path(self._log.name).read_text(errors="replace")[-5000:]
+
+
+def http_get(
+    port: int,
+    path: str,
+    headers: Mapping[str, str] | None = None,
+    timeout: float = 10.0,
+) -> tuple[int, http.client.HTTPMessage, str]:
+    """One GET on loopback: (status, headers, body as text)."""
+    connection = http.client.HTTPConnection(HOST, port, timeout=timeout)
+    try:
+        connection.request("GET", path, headers=dict(headers or {}))
+        response = connection.getresponse()
+        body = response.read().decode("utf-8", errors="replace")
+        return response.status, response.headers, body
+    finally:
+        connection.close()
+
+
+# --- load generation ----------------------------------------------------------------
+
+
+@dataclass
+class LoadResult:
+    """What one load run measured (after the warm-up)."""
+
+    name: str
+    requests: int
+    seconds: float
+    latencies_ms: list[float]  # sorted
+    errors: Counter[str] = field(default_factory=Counter)
+    response_bytes: int = 0
+    client_cpu_seconds: float = 0.0
+    connections_opened: int = 0
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def error_count(self) -> int:
+        return sum(self.errors.values())
+
+    def p(self, fraction: float) -> float:
+        return percentile(self.latencies_ms, fraction)
+
+    @property
+    def mean_response_kb(self) -> float:
+        return self.response_bytes / self.requests / 1024 if self.requests else 0.0
+
+    @property
+    def client_cpu_ms_per_request(self) -> float:
+        return 1000 * self.client_cpu_seconds / self.requests if self.requests else 0.0
+
+
+def build_request(port: int, path: str, headers: Mapping[str, str]) -> bytes:
+    lines = [
+        f"GET {path} HTTP/1.1",
+        f"Host: {HOST}:{port}",
+        "User-Agent: scalr-support-bench",
+        "Accept: text/html",
+        "Accept-Encoding: identity",
+        "Connection: keep-alive",
+        *(f"{name}: {value}" for name, value in headers.items()),
+    ]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool, int]:
+    """Read one response: (status, connection stays open, body bytes)."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    version, status_text = lines[0].split(b" ", 2)[:2]
+    keep_alive = version == b"HTTP/1.1"
+    length: int | None = None
+    chunked = False
+    for line in lines[1:]:
+        name, _, value = line.partition(b":")
+        name = name.strip().lower()
+        if name == b"content-length":
+            length = int(value)
+        elif name == b"connection":
+            keep_alive = value.strip().lower() != b"close"
+        elif name == b"transfer-encoding":
+            chunked = b"chunked" in value.lower()
+    size = 0
+    if chunked:
+        while True:
+            chunk_size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
+            await reader.readexactly(chunk_size + 2)
+            size += chunk_size
+            if chunk_size == 0:
+                break
+    elif length is not None:
+        size = len(await reader.readexactly(length))
+    else:
+        size = len(await reader.read())
+        keep_alive = False
+    return int(status_text), keep_alive, size
+
+
+async def _connection_loop(
+    requests: Sequence[bytes],
+    offset: int,
+    port: int,
+    measure_from: float,
+    deadline: float,
+    timeout: float,
+    stats: dict[str, object],
+) -> None:
+    """One client connection: request after request until the deadline.
+
+    A response with ``Connection: close`` (gunicorn's sync workers always send it)
+    makes the next request reconnect; that connect time is part of its latency,
+    as it would be for a browser.
+    """
+    latencies: list[float] = stats["latencies"]  # type: ignore[assignment]
+    errors: Counter[str] = stats["errors"]  # type: ignore[assignment]
+    reader: asyncio.StreamReader | None = None
+    writer: asyncio.StreamWriter | None = None
+    index = offset
+    while True:
+        started = time.perf_counter()
+        if started >= deadline:
+            break
+        measured = started >= measure_from
+        request = requests[index % len(requests)]
+        index += 1
+        try:
+            if writer is None:
+                reader, writer = await asyncio.wait_for(
+                    asyncio.open_connection(HOST, port), timeout
+                )
+                stats["connections"] += 1  # type: ignore[operator]
+            assert reader is not None
+            writer.write(request)
+            status, keep_alive, size = await asyncio.wait_for(
+                _read_response(reader), timeout
+            )
+        except (OSError, asyncio.IncompleteReadError, TimeoutError, ValueError) as e:
+            if measured:
+                errors[type(e).__name__] += 1
+            if writer is not None:
+                writer.close()
+            reader = writer = None
+            await asyncio.sleep(0.01)
+            continue
+        elapsed = time.perf_counter() - started
+        if measured:
+            latencies.append(elapsed * 1000)
+            stats["bytes"] += size  # type: ignore[operator]
+            if status != 200:
+                errors[f"HTTP {status}"] += 1
+        if not keep_alive:
+            writer.close()
+            reader = writer = None
+    if writer is not None:
+        writer.close()
+
+
+async def _load(
+    requests: Sequence[bytes],
+    port: int,
+    concurrency: int,
+    warmup: float,
+    duration: float,
+    timeout: float,
+) -> dict[str, object]:
+    stats: dict[str, object] = {
+        "latencies": [],
+        "errors": Counter(),
+        "bytes": 0,
+        "connections": 0,
+    }
+    now = time.perf_counter()
+    measure_from = now + warmup
+    deadline = measure_from + duration
+    step = max(1, len(requests) // max(concurrency, 1))
+    await asyncio.gather(
+        *(
+            _connection_loop(
+                requests, i * step, port, measure_from, deadline, timeout, stats
+            )
+            for i in range(concurrency)
+        )
+    )
+    stats["seconds"] = duration
+    return stats
+
+
+def _load_process(
+    conn: multiprocessing.connection.Connection,
+    requests: list[bytes],
+    port: int,
+    concurrency: int,
+    warmup: float,
+    duration: float,
+    timeout: float,
+) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    cpu_started = time.process_time()
+    stats = asyncio.run(_load(requests, port, concurrency, warmup, duration, timeout))
+    stats["cpu"] = time.process_time() - cpu_started
+    conn.send(stats)
+    conn.close()
+
+
+def run_load(
+    name: str,
+    port: int,
+    paths: Sequence[str],
+    *,
+    headers: Mapping[str, str],
+    duration: float,
+    warmup: float = 2.0,
+    concurrency: int = 8,
+    timeout: float = 10.0,
+) -> LoadResult:
+    """Drive ``paths`` (rotated) over ``concurrency`` connections from a child process.
+
+    The child is a fresh interpreter (spawn) running asyncio, so the client neither
+    shares a GIL with this process nor sends more than ``concurrency`` requests at a
+    time. Every latency after the warm-up is kept.
+    """
+    requests = [build_request(port, path, headers) for path in paths]
+    context = multiprocessing.get_context("spawn")
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(
+        target=_load_process,
+        args=(sender, requests, port, concurrency, warmup, duration, timeout),
+        name=f"bench-load-{name}",
+    )
+    process.start()
+    sender.close()
+    try:
+        if not receiver.poll(warmup + duration + timeout + 30):
+            raise RuntimeError(f"load generator for {name} did not finish")
+        stats = receiver.recv()
+        process.join(timeout=10)
+    finally:
+        if process.is_alive():
+            process.terminate()
+            process.join(timeout=5)
+    latencies = sorted(stats["latencies"])
+    return LoadResult(
+        name=name,
+        requests=len(latencies),
+        seconds=float(stats["seconds"]),
+        latencies_ms=latencies,
+        errors=stats["errors"],
+        response_bytes=int(stats["bytes"]),
+        client_cpu_seconds=float(stats["cpu"]),
+        connections_opened=int(stats["connections"]),
+    )
+
+
+def format_table(results: Sequence[LoadResult]) -> str:
+    """The per-URL figures, one row each."""
+    header = (
+        f"{'page':<16}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
+        f"{'errors':>8}{'requests':>10}{'KB/resp':>9}{'client ms/req':>15}"
+    )
+    rows = [header, "-" * len(header)]
+    for r in results:
+        rows.append(
+            f"{r.name:<16}{r.rps:>9.1f}{r.p(0.50):>9.1f}{r.p(0.95):>9.1f}"
+            f"{r.p(0.99):>9.1f}{r.error_count:>8}{r.requests:>10}"
+            f"{r.mean_response_kb:>9.1f}{r.client_cpu_ms_per_request:>15.2f}"
+        )
+    return "\n".join(rows)
