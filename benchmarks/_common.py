@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -175,6 +175,12 @@ class Gunicorn:
         if not self._log.closed:
             self._log.close()
 
+    def pids(self) -> list[int]:
+        """The master and its workers."""
+        if self.process is None:
+            return []
+        return [self.process.pid, *child_pids(self.process.pid)]
+
     def log(self) -> str:
         self._log.flush()
         return Path(self._log.name).read_text(errors="replace")[-5000:]
@@ -197,6 +203,76 @@ def http_get(
         connection.close()
 
 
+# --- CPU accounting ---------------------------------------------------------------
+
+
+def _proc_stat(pid: int) -> tuple[int, float] | None:
+    """(parent pid, user+system CPU seconds) of a process, from /proc (Linux)."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = text.rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / ticks
+
+
+def child_pids(parent: int) -> list[int]:
+    """Direct children of a process (Linux /proc scan; empty elsewhere)."""
+    children = []
+    for entry in Path("/proc").iterdir() if Path("/proc").is_dir() else []:
+        if entry.name.isdigit():
+            stat = _proc_stat(int(entry.name))
+            if stat is not None and stat[0] == parent:
+                children.append(int(entry.name))
+    return children
+
+
+def postgres_backend_pids(dsn: str) -> list[int]:
+    """Server processes of the other sessions on dsn's database (same host only)."""
+    import psycopg2
+
+    connection = psycopg2.connect(dsn)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            return [row[0] for row in cursor.fetchall()]
+    finally:
+        connection.close()
+
+
+class CpuMeter:
+    """CPU seconds used by a changing set of processes between two samples.
+
+    Unlike requests/second, CPU time per request does not depend on what else the
+    machine is doing, so it tells whether a slow figure is the page or the host.
+    """
+
+    def __init__(self, pids: Callable[[], Iterable[int]]) -> None:
+        self._pids = pids
+
+    def sample(self) -> dict[int, float] | None:
+        try:
+            pids = list(self._pids())
+        except Exception:  # accounting is best effort, never fatal
+            return None
+        usage = {}
+        for pid in pids:
+            stat = _proc_stat(pid)
+            if stat is not None:
+                usage[pid] = stat[1]
+        return usage or None
+
+    def since(self, before: dict[int, float] | None) -> float | None:
+        after = self.sample()
+        if before is None or after is None:
+            return None
+        return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
+
+
 # --- load generation ----------------------------------------------------------------
 
 
@@ -212,6 +288,28 @@ class LoadResult:
     response_bytes: int = 0
     client_cpu_seconds: float = 0.0
     connections_opened: int = 0
+    total_requests: int = 0  # warm-up included, to divide CPU time by
+    server_cpu_seconds: float | None = None  # see CpuMeter; None when unknown
+
+    def merge(self, other: LoadResult) -> LoadResult:
+        """Both runs of the same page as one (e.g. interleaved rounds)."""
+        server_cpu = (
+            None
+            if self.server_cpu_seconds is None or other.server_cpu_seconds is None
+            else self.server_cpu_seconds + other.server_cpu_seconds
+        )
+        return LoadResult(
+            name=self.name,
+            requests=self.requests + other.requests,
+            seconds=self.seconds + other.seconds,
+            latencies_ms=sorted(self.latencies_ms + other.latencies_ms),
+            errors=self.errors + other.errors,
+            response_bytes=self.response_bytes + other.response_bytes,
+            client_cpu_seconds=self.client_cpu_seconds + other.client_cpu_seconds,
+            connections_opened=self.connections_opened + other.connections_opened,
+            total_requests=self.total_requests + other.total_requests,
+            server_cpu_seconds=server_cpu,
+        )
 
     @property
     def rps(self) -> float:
@@ -230,7 +328,15 @@ class LoadResult:
 
     @property
     def client_cpu_ms_per_request(self) -> float:
-        return 1000 * self.client_cpu_seconds / self.requests if self.requests else 0.0
+        total = self.total_requests or self.requests
+        return 1000 * self.client_cpu_seconds / total if total else 0.0
+
+    @property
+    def server_cpu_ms_per_request(self) -> float | None:
+        total = self.total_requests or self.requests
+        if self.server_cpu_seconds is None or not total:
+            return None
+        return 1000 * self.server_cpu_seconds / total
 
 
 def build_request(port: int, path: str, headers: Mapping[str, str]) -> bytes:
@@ -326,6 +432,7 @@ async def _connection_loop(
             await asyncio.sleep(0.01)
             continue
         elapsed = time.perf_counter() - started
+        stats["total"] += 1  # type: ignore[operator]
         if measured:
             latencies.append(elapsed * 1000)
             stats["bytes"] += size  # type: ignore[operator]
@@ -351,6 +458,7 @@ async def _load(
         "errors": Counter(),
         "bytes": 0,
         "connections": 0,
+        "total": 0,
     }
     now = time.perf_counter()
     measure_from = now + warmup
@@ -431,6 +539,7 @@ def run_load(
         response_bytes=int(stats["bytes"]),
         client_cpu_seconds=float(stats["cpu"]),
         connections_opened=int(stats["connections"]),
+        total_requests=int(stats["total"]),
     )
 
 
@@ -438,13 +547,17 @@ def format_table(results: Sequence[LoadResult]) -> str:
     """The per-URL figures, one row each."""
     header = (
         f"{'page':<16}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
-        f"{'errors':>8}{'requests':>10}{'KB/resp':>9}{'client ms/req':>15}"
+        f"{'errors':>8}{'requests':>10}{'KB/resp':>9}"
+        f"{'server CPU ms/req':>19}{'client CPU ms/req':>19}"
     )
     rows = [header, "-" * len(header)]
     for r in results:
+        server = r.server_cpu_ms_per_request
         rows.append(
             f"{r.name:<16}{r.rps:>9.1f}{r.p(0.50):>9.1f}{r.p(0.95):>9.1f}"
             f"{r.p(0.99):>9.1f}{r.error_count:>8}{r.requests:>10}"
-            f"{r.mean_response_kb:>9.1f}{r.client_cpu_ms_per_request:>15.2f}"
+            f"{r.mean_response_kb:>9.1f}"
+            f"{'n/a' if server is None else f'{server:.2f}':>19}"
+            f"{r.client_cpu_ms_per_request:>19.2f}"
         )
     return "\n".join(rows)

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from django.core.cache import cache
+from django.db.models.signals import post_migrate
 from django.test import Client
 
 from scalr_support.accounts.models import User
@@ -13,9 +14,19 @@ from tests.factories import (
     ContactFactory,
     OrganizationFactory,
     StaffFactory,
+    reseed_policy_data,
     tier,
 )
 from tickets.models import Contact, Organization
+
+
+def _restore_policy_data(sender: object, **kwargs: object) -> None:
+    """Transactional tests end with a flush, which emits post_migrate; re-seed then."""
+    if getattr(sender, "label", None) == "sla":
+        reseed_policy_data()
+
+
+post_migrate.connect(_restore_policy_data, dispatch_uid="tests-restore-policy-data")
 
 
 @pytest.fixture(autouse=True)

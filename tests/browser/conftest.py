@@ -6,8 +6,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.factories import reseed_policy_data
-
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
@@ -46,9 +44,3 @@ def page(browser: object) -> Iterator[object]:
     page = context.new_page()
     yield page
     context.close()
-
-
-@pytest.fixture(autouse=True)
-def policy_data(transactional_db: None) -> None:
-    """Re-run the data migrations: transactional tests truncate every table."""
-    reseed_policy_data()
