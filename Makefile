@@ -6,7 +6,7 @@ PORT ?= 8000
 SMTP_PORT ?= 2525
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test test-fast bench lint format typecheck install clean-test-db
+.PHONY: run test test-fast bench lint format typecheck install clean-test-db security
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -48,3 +48,10 @@ format: install
 
 typecheck: install
 	$(VENV)/bin/mypy .
+
+## Static security checks: bandit (findings justified in tests/security/test_static_analysis.py)
+## and pip-audit against PyPI's advisory data (reports "could not be audited" offline).
+security: install
+	$(VENV)/bin/bandit -c pyproject.toml -r . -q -f custom --msg-template "{relpath}:{line} {test_id} {msg}" || true
+	$(VENV)/bin/pytest -p no:xdist -q tests/security/test_static_analysis.py
+	$(VENV)/bin/pip-audit --progress-spinner off

@@ -2,13 +2,16 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from scalr_support.accounts.forms import EmailAuthenticationForm
-from scalr_support.common.views import ceiling
+from scalr_support.common.apis import BenchCeilingApi
+from scalr_support.common.views import ceiling, healthz
 from tickets import views as ticket_views
 
 urlpatterns = [
     path("", ticket_views.home, name="home"),
+    path("healthz", healthz, name="healthz"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(
@@ -18,9 +21,35 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("accounts/", include("scalr_support.accounts.urls")),
+    path(
+        "accounts/notifications/",
+        ticket_views.notification_preferences,
+        name="notification-preferences",
+    ),
     path("tickets/", include("tickets.urls")),
+    path("", include("maintenance.urls")),
+    path("support-policy/", ticket_views.support_policy, name="support-policy"),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("tickets.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path(
+        "api/docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="api-schema"),
+        name="api-docs",
+    ),
+    # Inbound webhooks of every ESP anymail supports: /anymail/<esp>/inbound/.
+    path("anymail/", include("anymail.urls")),
 ]
+
+# A database outage answers 503 (a page, or JSON under /api/), never a 500 page.
+handler500 = "scalr_support.common.views.server_error"
 
 if settings.BENCHMARK_ENDPOINTS:
     urlpatterns.append(path("__bench__/ceiling/", ceiling, name="bench-ceiling"))
+    urlpatterns.append(
+        path("__bench__/api-ceiling/", BenchCeilingApi.as_view(), name="bench-api")
+    )
+
+# JSON for unknown URLs under /api/, the portal's 404 page elsewhere.
+handler404 = "scalr_support.common.apis.page_not_found"

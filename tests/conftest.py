@@ -29,6 +29,14 @@ def _restore_policy_data(sender: object, **kwargs: object) -> None:
 post_migrate.connect(_restore_policy_data, dispatch_uid="tests-restore-policy-data")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _empty_test_broker() -> None:
+    """Tasks left in the test broker by an earlier run must not reach this one's workers."""
+    from scalr_support.celery import app
+
+    app.control.purge()
+
+
 @pytest.fixture(autouse=True)
 def _isolated_media(settings: pytest.FixtureRequest, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"

@@ -8,7 +8,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -16,18 +16,36 @@ from django.utils.translation import gettext_lazy as _
 
 from scalr_support.accounts.models import User
 from scalr_support.common.errors import ServiceError
+from sla import selectors as sla_selectors
+from sla.admin import SlaStateFilter, sla_due_column, sla_state_column
 from sla.models import ResponseTarget
 
 from . import services
+from .admin_policy import (
+    POLICY_FIELDSETS,
+    PolicyTriageFields,
+    VersionSupportFilter,
+    organization_version_support,
+    policy_changes_apply,
+    policy_flags_column,
+    policy_notes,
+)
 from .forms import MultipleFileField
 from .models import Contact, Organization, SupportTier, Ticket
 from .selectors import ticket_description_attachments, ticket_thread
 
 
 class ResponseTargetInline(admin.TabularInline):
+    """Shown for reference; targets are edited under SLA so running clocks follow."""
+
     model = ResponseTarget
     extra = 0
     fields = ("priority", "amount", "unit", "clock", "guaranteed")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(SupportTier)
@@ -52,15 +70,24 @@ class ContactInline(admin.TabularInline):
         "is_technical_contact",
         "training_completed",
         "notify_organization_tickets",
+        "maintenance_reminders",
     )
 
 
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
-    list_display = ("name", "tier", "deployment", "scalr_version", "timezone")
+    list_display = (
+        "name",
+        "tier",
+        "deployment",
+        "scalr_version",
+        organization_version_support,
+        "timezone",
+    )
     list_filter = ("tier", "deployment")
     search_fields = ("name",)
     inlines = (ContactInline,)
+    readonly_fields = (organization_version_support,)
 
 
 @admin.register(Contact)
@@ -82,7 +109,7 @@ class ContactAdmin(admin.ModelAdmin):
     list_select_related = ("user", "organization")
 
 
-class TicketTriageForm(forms.ModelForm):
+class TicketTriageForm(PolicyTriageFields, forms.ModelForm):
     """What an engineer may change, plus a reply and the reason for a new priority."""
 
     priority_change_reason = forms.CharField(
@@ -109,7 +136,7 @@ class TicketTriageForm(forms.ModelForm):
 
     class Meta:
         model = Ticket
-        fields = ("status", "priority", "assignee", "category")
+        fields = ("status", "priority", "assignee", "category", "scope_exclusion")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -140,15 +167,26 @@ class TicketAdmin(admin.ModelAdmin):
     list_display = (
         "reference",
         "subject",
+        policy_flags_column,
         "organization",
         "tier",
         "priority_badge",
+        sla_due_column,
+        sla_state_column,
         "status",
         "assignee",
         "created_at",
     )
     list_display_links = ("reference", "subject")
-    list_filter = ("organization__tier", "priority", "status", "assignee", "category")
+    list_filter = (
+        SlaStateFilter,
+        VersionSupportFilter,
+        "organization__tier",
+        "priority",
+        "status",
+        "assignee",
+        "category",
+    )
     search_fields = (
         "=number",
         "subject",
@@ -157,7 +195,13 @@ class TicketAdmin(admin.ModelAdmin):
         "requester__last_name",
     )
     list_select_related = ("organization__tier", "assignee")
-    ordering = ("priority", "created_at")
+    # Priority, then Business before best effort, then the running clock's due time.
+    ordering = (
+        "priority",
+        "sla_best_effort",
+        F("sla_due_at").asc(nulls_last=True),
+        "created_at",
+    )
     list_per_page = 50
     actions = ("assign_to_me",)
     readonly_fields = (
@@ -170,6 +214,7 @@ class TicketAdmin(admin.ModelAdmin):
         "version_reported",
         "created_at",
         "last_activity_at",
+        policy_notes,
     )
     fieldsets = (
         (
@@ -208,7 +253,11 @@ class TicketAdmin(admin.ModelAdmin):
             },
         ),
         (_("Respond"), {"fields": ("reply", "reply_visibility", "reply_attachments")}),
+        *POLICY_FIELDSETS,
     )
+
+    class Media:
+        css = {"all": ("css/admin-sla.css",)}
 
     @admin.display(description=_("Ticket"), ordering="number")
     def reference(self, obj: Ticket) -> str:
@@ -262,6 +311,8 @@ class TicketAdmin(admin.ModelAdmin):
             )
         except ServiceError as error:
             messages.error(request, error.message)
+        else:
+            policy_changes_apply(request, original, data)
 
     def save_related(
         self, request: HttpRequest, form: Any, formsets: Any, change: bool
@@ -284,6 +335,9 @@ class TicketAdmin(admin.ModelAdmin):
                     ticket_description_attachments(ticket)
                 )
                 extra_context["ticket"] = ticket
+                extra_context["sla_clocks"] = sla_selectors.ticket_clocks_explained(
+                    ticket
+                )
         return super().changeform_view(request, object_id, form_url, extra_context)
 
     @admin.action(description=_("Assign selected tickets to me"))

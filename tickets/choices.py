@@ -70,3 +70,60 @@ class CommentSource(models.TextChoices):
     EMAIL = "email", _("Email")
     ADMIN = "admin", _("Admin")
     API = "api", _("API")
+
+
+class ScopeExclusion(models.TextChoices):
+    """What the policy's "No support for" list excludes, one choice per clause."""
+
+    THIRD_PARTY_SOFTWARE = "third_party", _("Third-party software")
+    MODIFIED_SOFTWARE = "modified", _("Altered, customised or modified software")
+    NOT_GENERALLY_AVAILABLE = "not_ga", _("Software outside General Availability")
+    UNSUPPORTED_PLATFORM = "platform", _("Unsupported hardware or operating system")
+    UNSUPPORTED_CLOUD = "cloud", _("Unsupported cloud services")
+
+
+# The policy's own words for each exclusion, shown to the customer.
+SCOPE_REASONS: dict[str, str] = {
+    ScopeExclusion.THIRD_PARTY_SOFTWARE: _(
+        "Scalr has no obligation to support third-party software used in "
+        "conjunction with the Software."
+    ),
+    ScopeExclusion.MODIFIED_SOFTWARE: _(
+        "Scalr has no obligation to support altered, customized or modified "
+        "software or any portion of the software incorporated with or into other "
+        "software."
+    ),
+    ScopeExclusion.NOT_GENERALLY_AVAILABLE: _(
+        "Scalr has no obligation to support Software that is outside the scope of "
+        "General Availability as specified in the Scalr Support Lifecycle."
+    ),
+    ScopeExclusion.UNSUPPORTED_PLATFORM: _(
+        "Scalr has no obligation to support software installed on any hardware "
+        "and/or operating system that is not supported by Scalr."
+    ),
+    ScopeExclusion.UNSUPPORTED_CLOUD: _(
+        "Scalr has no obligation to support the use of the Software in conjunction "
+        "with unsupported cloud services. Scalr will provide technical support "
+        "services to assist in troubleshooting the Software's interaction with "
+        "supported cloud services; however, Scalr has no obligation to provide "
+        "support for the cloud services themselves."
+    ),
+}
+
+THIRD_PARTY_NOTE = _(
+    "In respect of Terraform and Open Policy Agent, Scalr support will use best "
+    "endeavors to provide advice and guidance on using this software with Scalr, "
+    "including examples, best practices etc. However bugs/issues with Terraform and "
+    "Open Policy Agent should be raised in the relevant support channels/communities."
+)
+
+
+class ConferencingProvider(models.TextChoices):
+    ZOOM = "zoom", _("Zoom")
+    CUSTOMER = "customer", _("The customer's own conferencing system")
+
+
+class SessionStatus(models.TextChoices):
+    PROPOSED = "proposed", _("Proposed by support")
+    COUNTER_PROPOSED = "counter", _("Customer proposed another time")
+    ACCEPTED = "accepted", _("Accepted")

@@ -85,3 +85,27 @@ class TicketFilterForm(forms.Form):
         required=False,
     )
     q = forms.CharField(required=False, max_length=200, label=_("Search"))
+
+
+class NotificationPreferencesForm(forms.Form):
+    organization_tickets = forms.BooleanField(
+        required=False,
+        label=_("Email me about all of my organisation's tickets"),
+        help_text=_("You always receive email about tickets you opened yourself."),
+    )
+
+
+class SessionProposeForm(ServiceErrorMixin, forms.Form):
+    """The customer's counter-proposal for a real-time session, in their timezone."""
+
+    proposed_at = forms.DateTimeField(
+        label=_("Another time that suits you"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

@@ -2,15 +2,29 @@
 
 import uuid
 import zoneinfo
+from datetime import datetime
 from pathlib import PurePath
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.timezone import now as timezone_now
 from django.utils.translation import gettext_lazy as _
 
-from .choices import Category, CommentSource, Deployment, Priority, Status
+from sla import rules as sla_rules
+
+from .choices import (
+    Category,
+    CommentSource,
+    ConferencingProvider,
+    Deployment,
+    Priority,
+    ScopeExclusion,
+    SessionStatus,
+    Status,
+)
 
 
 def validate_timezone(value: str) -> None:
@@ -72,6 +86,31 @@ class Organization(models.Model):
     timezone = models.CharField(
         max_length=64, default="UTC", validators=[validate_timezone]
     )
+    business_calendar = models.ForeignKey(
+        "sla.BusinessCalendar",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_(
+            "Working hours for business-hours targets; empty uses the default "
+            "calendar. Applies to response clocks started after the change."
+        ),
+    )
+    prefers_own_conferencing = models.BooleanField(
+        _("prefers its own video conferencing"),
+        default=False,
+        help_text=_(
+            "Real-time sessions use the organisation's own conferencing system "
+            "instead of Zoom."
+        ),
+    )
+    conferencing_link = models.CharField(
+        max_length=500,
+        blank=True,
+        validators=[URLValidator(schemes=["https", "http"])],
+        help_text=_("The organisation's own meeting link, if it has a standing one."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -103,6 +142,10 @@ class Contact(models.Model):
     notify_organization_tickets = models.BooleanField(
         default=True,
         help_text=_("Email about the organisation's tickets, not only one's own."),
+    )
+    maintenance_reminders = models.BooleanField(
+        default=False,
+        help_text=_("Email the day before each maintenance window."),
     )
 
     class Meta:
@@ -163,6 +206,43 @@ class Ticket(models.Model):
     last_activity_at = models.DateTimeField(db_index=True)
     solved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    follow_up_of = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="follow_ups",
+        help_text=_("The closed ticket this one continues."),
+    )
+    # SLA, denormalised from the ticket's response clocks by sla.services only (in
+    # the same transaction) so that the queue and the API read one row.
+    first_response_due_at = models.DateTimeField(null=True, blank=True, editable=False)
+    first_responded_at = models.DateTimeField(null=True, blank=True, editable=False)
+    sla_due_at = models.DateTimeField(null=True, blank=True, editable=False)
+    sla_at_risk_at = models.DateTimeField(null=True, blank=True, editable=False)
+    sla_best_effort = models.BooleanField(default=False, editable=False)
+    sla_breached = models.BooleanField(default=False, editable=False)
+    email_message_id = models.CharField(
+        max_length=998,
+        blank=True,
+        help_text=_("Message-ID of the email that opened this ticket."),
+    )
+    scope_exclusion = models.CharField(
+        _("outside the support scope"),
+        max_length=20,
+        choices=ScopeExclusion.choices,
+        blank=True,
+        help_text=_(
+            "Set when the ticket concerns something the policy does not cover; "
+            "the customer sees the policy's reason."
+        ),
+    )
+    # The last day the reported version's major release is supported (empty while
+    # it is current or unknown); kept up to date by tickets.lifecycle when
+    # releases change, so the queue and the ticket page need no extra query.
+    version_support_ends_on = models.DateField(
+        null=True, blank=True, editable=False, db_index=True
+    )
 
     class Meta:
         ordering = ("-last_activity_at",)
@@ -176,11 +256,21 @@ class Ticket(models.Model):
                 name="ticket_solved_pending_close",
                 condition=Q(status="solved"),
             ),
+            models.Index(
+                fields=["priority", "sla_best_effort", "sla_due_at"],
+                name="ticket_sla_queue",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(priority__gte=0, priority__lte=4),
                 name="ticket_priority_0_4",
+            ),
+            # However often an email is delivered, it opens one ticket.
+            models.UniqueConstraint(
+                fields=["email_message_id"],
+                condition=~Q(email_message_id=""),
+                name="one_ticket_per_email",
             ),
         ]
 
@@ -194,6 +284,21 @@ class Ticket(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status not in (Status.SOLVED, Status.CLOSED)
+
+    def sla_state_at(self, now: datetime) -> str | None:
+        """Return on_track, at_risk, breached, met or best_effort (None: no clock)."""
+        return sla_rules.sla_state(
+            now=now,
+            has_clock=self.first_response_due_at is not None,
+            best_effort=self.sla_best_effort,
+            breached=self.sla_breached,
+            due_at=self.sla_due_at,
+            at_risk_at=self.sla_at_risk_at,
+        )
+
+    @property
+    def sla_state(self) -> str | None:
+        return self.sla_state_at(timezone_now())
 
 
 class Comment(models.Model):
@@ -211,11 +316,24 @@ class Comment(models.Model):
         default=True, help_text=_("Internal notes are never shown to customers.")
     )
     source = models.CharField(max_length=10, choices=CommentSource.choices)
+    email_message_id = models.CharField(
+        max_length=998,
+        blank=True,
+        help_text=_("Message-ID of the email this comment came from."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ("created_at", "id")
         indexes = [models.Index(fields=["ticket", "created_at"], name="comment_thread")]
+        constraints = [
+            # However often an email is delivered, it becomes one comment.
+            models.UniqueConstraint(
+                fields=["email_message_id"],
+                condition=~Q(email_message_id=""),
+                name="one_comment_per_email",
+            ),
+        ]
 
     def __str__(self) -> str:
         kind = "reply" if self.is_public else "internal note"
@@ -284,3 +402,78 @@ class PriorityChange(models.Model):
     @property
     def direction(self) -> str:
         return "raised" if self.to_priority < self.from_priority else "lowered"
+
+
+class Release(models.Model):
+    """A Scalr release; which versions are supported is computed from these.
+
+    Recorded by managers in the admin. The lifecycle (``tickets.lifecycle``) takes
+    a major's release date to be the date of its first release.
+    """
+
+    version = models.CharField(max_length=40, unique=True)
+    major = models.PositiveIntegerField()
+    released_on = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("-released_on", "-major", "-version")
+
+    def __str__(self) -> str:
+        return self.version
+
+    def clean(self) -> None:
+        from .lifecycle import major_of
+
+        if self.version and major_of(self.version) != self.major:
+            raise ValidationError(
+                {"major": _("The version's first number is its major release.")}
+            )
+
+
+class SupportSession(models.Model):
+    """A real-time video session support asked for on a ticket.
+
+    Offered by support only (Business tier, P0-P3) as a public reply (``comment``)
+    that carries it in the thread; the customer accepts it or proposes another
+    time from the portal.
+    """
+
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="sessions"
+    )
+    comment = models.OneToOneField(
+        Comment, on_delete=models.CASCADE, related_name="session"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    provider = models.CharField(max_length=10, choices=ConferencingProvider.choices)
+    link = models.URLField(max_length=500)
+    proposed_at = models.DateTimeField()
+    note = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=10, choices=SessionStatus.choices, default=SessionStatus.PROPOSED
+    )
+    customer_proposed_at = models.DateTimeField(null=True, blank=True)
+    customer_note = models.TextField(blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("created_at", "id")
+        indexes = [models.Index(fields=["ticket", "created_at"], name="session_ticket")]
+
+    def __str__(self) -> str:
+        return f"session on #{self.ticket.number} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != SessionStatus.ACCEPTED

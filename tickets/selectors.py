@@ -6,6 +6,7 @@ anything outside it is reported as not found, never as forbidden.
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
@@ -15,7 +16,14 @@ from django.http import Http404
 from scalr_support.accounts.models import User
 from sla.models import ResponseTarget
 
-from .models import Attachment, Comment, Contact, PriorityChange, Ticket
+from .models import (
+    Attachment,
+    Comment,
+    Contact,
+    PriorityChange,
+    SupportTier,
+    Ticket,
+)
 
 _CONTACT_CACHE = "_scalr_contact"
 
@@ -100,9 +108,10 @@ def ticket_list(user: User | AnonymousUser, filters: TicketFilters) -> QuerySet[
 def ticket_thread(ticket: Ticket, user: User | AnonymousUser) -> list[Any]:
     """The ticket's comments and priority changes in time order, as the user may see.
 
-    Customers never receive internal notes or their attachments.
+    Customers never receive internal notes or their attachments. A reply that
+    requests a real-time session carries it (``comment.session``).
     """
-    comments = Comment.objects.filter(ticket=ticket).select_related("author")
+    comments = Comment.objects.filter(ticket=ticket).select_related("author", "session")
     if not user.is_staff:
         comments = comments.filter(is_public=True)
     comments = comments.prefetch_related(
@@ -125,3 +134,84 @@ def response_targets_by_priority(tier_id: int) -> dict[int, ResponseTarget]:
             "tier"
         )
     }
+
+
+# --- REST API reads (tickets/apis.py); each builds on the gate above --------------
+
+
+def ticket_list_for_api(
+    user: User | AnonymousUser,
+    *,
+    status: str = "",
+    priority: int | None = None,
+    organization_id: int | None = None,
+    updated_since: datetime | None = None,
+    sla_state: str = "",
+) -> QuerySet[Ticket]:
+    """``ticket_list`` plus the API's filters (organisation, updated, SLA state).
+
+    The organisation filter narrows the visible set; it never widens it, so a
+    customer asking for another organisation simply gets nothing.
+    """
+    from sla.selectors import tickets_in_sla_state  # sla.selectors imports tickets
+
+    queryset = ticket_list(
+        user, TicketFilters(status=status, priority=priority)
+    ).select_related("assignee")
+    if organization_id is not None:
+        queryset = queryset.filter(organization_id=organization_id)
+    if updated_since is not None:
+        queryset = queryset.filter(updated_at__gte=updated_since)
+    if sla_state:
+        queryset = tickets_in_sla_state(queryset, sla_state)
+    return queryset
+
+
+def ticket_comments(ticket: Ticket, user: User | AnonymousUser) -> QuerySet[Comment]:
+    """The ticket's comments the user may read (no internal notes for customers)."""
+    comments = Comment.objects.filter(ticket=ticket).select_related("author")
+    if not user.is_staff:
+        comments = comments.filter(is_public=True)
+    return comments.prefetch_related(
+        Prefetch("attachments", queryset=Attachment.objects.order_by("id"))
+    ).order_by("created_at", "id")
+
+
+def ticket_attachments(
+    ticket: Ticket, user: User | AnonymousUser
+) -> QuerySet[Attachment]:
+    """The ticket's files the user may download; internal notes' stay hidden."""
+    queryset = Attachment.objects.filter(ticket=ticket)
+    if not user.is_staff:
+        queryset = queryset.filter(Q(comment__isnull=True) | Q(comment__is_public=True))
+    return queryset.order_by("created_at", "id")
+
+
+def comment_get_for_user(
+    user: User | AnonymousUser, ticket: Ticket, comment_id: int
+) -> Comment:
+    """One comment of a visible ticket, or Http404 (internal notes for staff only)."""
+    queryset = Comment.objects.filter(ticket=ticket)
+    if not user.is_staff:
+        queryset = queryset.filter(is_public=True)
+    try:
+        return queryset.get(pk=comment_id)
+    except (Comment.DoesNotExist, ValueError, OverflowError):
+        raise Http404("No such comment.") from None
+
+
+def ticket_priority_changes(ticket: Ticket) -> QuerySet[PriorityChange]:
+    return (
+        PriorityChange.objects.filter(ticket=ticket)
+        .select_related("changed_by")
+        .order_by("created_at", "id")
+    )
+
+
+def support_tiers_with_targets() -> QuerySet[SupportTier]:
+    """Every tier, cheapest first, with its response targets in one extra query."""
+    return SupportTier.objects.prefetch_related(
+        Prefetch(
+            "response_targets", queryset=ResponseTarget.objects.order_by("priority")
+        )
+    ).order_by("position", "name")

@@ -17,13 +17,23 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from notifications import ticket_events
 from scalr_support.accounts.models import User
 from scalr_support.common.errors import InvalidTransition, NotAllowed, ValidationFailed
+from sla import services as sla_services
 
+from . import lifecycle
 from .attachments import CheckedUpload, check_uploads
-from .choices import Category, CommentSource, Deployment, Priority, Status
+from .choices import (
+    Category,
+    CommentSource,
+    Deployment,
+    Priority,
+    ScopeExclusion,
+    Status,
+)
 from .markdown import render_markdown
-from .models import Attachment, Comment, PriorityChange, Ticket
+from .models import Attachment, Comment, Contact, PriorityChange, Ticket
 from .numbering import ticket_number_next
 from .selectors import contact_for_user
 
@@ -110,6 +120,8 @@ def ticket_create(
     data: TicketInput,
     files: Sequence[UploadedFile] = (),
     source: str = CommentSource.PORTAL,
+    email_message_id: str = "",
+    follow_up_of: Ticket | None = None,
 ) -> Ticket:
     """Open a ticket for the requester's organisation.
 
@@ -139,7 +151,12 @@ def ticket_create(
                 category=data.category,
                 deployment=data.deployment,
                 version_reported=data.version_reported,
+                version_support_ends_on=lifecycle.version_support_ends_on(
+                    data.version_reported
+                ),
                 last_activity_at=now,
+                email_message_id=email_message_id,
+                follow_up_of=follow_up_of,
             )
             _store_attachments(
                 ticket=ticket,
@@ -148,6 +165,8 @@ def ticket_create(
                 uploads=uploads,
                 stored_names=stored,
             )
+            sla_services.response_clock_start_first(ticket=ticket)
+            ticket_events.ticket_created(ticket)
     except BaseException:
         _discard_files(stored)
         raise
@@ -168,7 +187,7 @@ def _status_after_comment(status: str, *, by_staff: bool) -> str:
             if status in (Status.NEW, Status.OPEN)
             else status
         )
-    if status in (Status.WAITING_ON_CUSTOMER, Status.SOLVED):
+    if status in (Status.WAITING_ON_CUSTOMER, Status.SOLVED, Status.CLOSED):
         return Status.OPEN
     return status
 
@@ -190,12 +209,15 @@ def comment_create(
     is_public: bool = True,
     source: str = CommentSource.PORTAL,
     files: Sequence[UploadedFile] = (),
+    email_message_id: str = "",
+    reopen_closed: bool = False,
 ) -> Comment:
     """Add a public reply or (staff only) an internal note, with files.
 
-    A customer cannot write on a closed ticket: closed is final, a follow-up ticket
-    carries the conversation on. Internal notes change neither status nor the
-    activity time customers see.
+    A customer cannot write on a closed ticket in the portal: a follow-up ticket
+    carries the conversation on. Email replies soon after closing reopen it instead
+    (``reopen_closed``). Internal notes change neither status nor the activity time
+    customers see. ``email_message_id`` is unique, so one email is one comment.
     """
     body = body.strip()
     if not body and not files:
@@ -207,7 +229,9 @@ def comment_create(
     try:
         with transaction.atomic():
             locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
-            if locked.status == Status.CLOSED and not author.is_staff:
+            if locked.status == Status.CLOSED and not (
+                author.is_staff or reopen_closed
+            ):
                 raise InvalidTransition(
                     _("This ticket is closed. Open a new ticket to continue.")
                 )
@@ -218,6 +242,7 @@ def comment_create(
                 body_html=render_markdown(body),
                 is_public=is_public,
                 source=source,
+                email_message_id=email_message_id,
             )
             _store_attachments(
                 ticket=locked,
@@ -234,6 +259,10 @@ def comment_create(
                 if status != locked.status:
                     _apply_status(locked, status, comment.created_at, fields)
             locked.save(update_fields=fields)
+            sla_services.response_clock_handle_comment(ticket=locked, comment=comment)
+            ticket_events.comment_added(comment)
+            if "status" in fields:
+                ticket_events.status_changed(locked, by_user_id=author.pk)
     except BaseException:
         _discard_files(stored)
         raise
@@ -273,6 +302,7 @@ def ticket_status_change(*, ticket: Ticket, actor: User, status: str) -> Ticket:
         locked.last_activity_at = now
         _apply_status(locked, status, now, fields)
         locked.save(update_fields=fields)
+        ticket_events.status_changed(locked, by_user_id=actor.pk)
     _refresh(ticket, locked)
     return locked
 
@@ -308,6 +338,8 @@ def ticket_priority_change(
         locked.priority = priority
         locked.last_activity_at = change.created_at
         locked.save(update_fields=["priority", "last_activity_at", "updated_at"])
+        sla_services.response_clock_reprioritise(ticket=locked, change=change)
+        ticket_events.priority_changed(change)
     _refresh(ticket, locked)
     return change
 
@@ -423,7 +455,95 @@ def _refresh(target: Ticket, source: Ticket) -> None:
         "updated_at",
         "solved_at",
         "closed_at",
+        *sla_services.TICKET_SLA_FIELDS,
     ):
         setattr(target, field, getattr(source, field))
     if "assignee" in target._state.fields_cache:
         target._state.fields_cache.pop("assignee")
+
+
+def attachment_add(
+    *,
+    ticket: Ticket,
+    uploader: User,
+    files: Sequence[UploadedFile],
+    comment: Comment | None = None,
+) -> list[Attachment]:
+    """Attach files to a ticket (beside its description) or to one of its comments.
+
+    Customers add files to their organisation's open tickets and to their own
+    comments; staff to any comment, internal notes included. Files on the ticket
+    or on a public comment count as activity; on an internal note they do not.
+    The limits count the files already there. As in ``ticket_create``, files
+    stored before a failure are deleted.
+    """
+    if not files:
+        raise ValidationFailed(_("Attach at least one file."), field="attachments")
+    if comment is not None and comment.ticket_id != ticket.pk:
+        raise ValidationFailed(_("No such comment on this ticket."), field="comment")
+    if (
+        comment is not None
+        and not uploader.is_staff
+        and comment.author_id != uploader.pk
+    ):
+        raise NotAllowed(_("You can add files only to your own comments."))
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+            if locked.status == Status.CLOSED and not uploader.is_staff:
+                raise InvalidTransition(
+                    _("This ticket is closed. Open a new ticket to continue.")
+                )
+            existing = Attachment.objects.filter(ticket=locked, comment=comment)
+            uploads = check_uploads(files, already_attached=existing.count())
+            _store_attachments(
+                ticket=locked,
+                comment=comment,
+                uploader=uploader,
+                uploads=uploads,
+                stored_names=stored,
+            )
+            fields = ["updated_at"]
+            if comment is None or comment.is_public:
+                locked.last_activity_at = timezone.now()
+                fields.append("last_activity_at")
+            locked.save(update_fields=fields)
+    except BaseException:
+        _discard_files(stored)
+        raise
+    _refresh(ticket, locked)
+    return list(
+        Attachment.objects.filter(ticket=locked, file__in=stored).order_by("id")
+    )
+
+
+def contact_notifications_set(
+    *, contact: Contact, organization_tickets: bool
+) -> Contact:
+    """Follow (or stop following) the organisation's tickets by email.
+
+    Mail about the contact's own tickets is always sent: they are the requester.
+    """
+    contact.notify_organization_tickets = organization_tickets
+    contact.save(update_fields=["notify_organization_tickets"])
+    return contact
+
+
+def ticket_scope_set(*, ticket: Ticket, actor: User, scope_exclusion: str) -> Ticket:
+    """Mark (or clear) the ticket as outside the policy's scope; the customer sees why.
+
+    ``scope_exclusion`` is a ``ScopeExclusion`` value, or "" to clear it.
+    """
+    _require_staff(actor)
+    if scope_exclusion and scope_exclusion not in ScopeExclusion.values:
+        raise ValidationFailed(
+            _("Choose a reason from the policy."), field="scope_exclusion"
+        )
+    with transaction.atomic():
+        locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        locked.scope_exclusion = scope_exclusion
+        locked.save(update_fields=["scope_exclusion", "updated_at"])
+    ticket.scope_exclusion = locked.scope_exclusion
+    logger.info("ticket %s scope set to %r", locked.number, scope_exclusion or "-")
+    return locked

@@ -16,4 +16,14 @@ urlpatterns = [
         views.attachment_download,
         name="attachment",
     ),
+    path(
+        "<int:number>/sessions/<int:session_id>/accept/",
+        views.session_accept,
+        name="session-accept",
+    ),
+    path(
+        "<int:number>/sessions/<int:session_id>/propose/",
+        views.session_propose,
+        name="session-propose",
+    ),
 ]

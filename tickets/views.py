@@ -5,17 +5,43 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+)
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from maintenance.selectors import schedule_current
 from scalr_support.common.errors import ServiceError
 
-from . import selectors, services
-from .choices import PRIORITY_DESCRIPTIONS, CommentSource, Priority, Status
-from .forms import CommentForm, TicketFilterForm, TicketForm
+from . import cache as ticket_cache
+from . import lifecycle, selectors, services, sessions
+from .choices import (
+    PRIORITY_DESCRIPTIONS,
+    SCOPE_REASONS,
+    THIRD_PARTY_NOTE,
+    CommentSource,
+    Priority,
+    ScopeExclusion,
+    Status,
+)
+from .forms import (
+    CommentForm,
+    NotificationPreferencesForm,
+    SessionProposeForm,
+    TicketFilterForm,
+    TicketForm,
+)
 from .models import Ticket
 
 TICKETS_PER_PAGE = 25
@@ -35,26 +61,40 @@ def _entitlements(request: HttpRequest) -> dict[str, Any]:
 @require_GET
 @login_required
 def ticket_list(request: HttpRequest) -> HttpResponse:
-    form = TicketFilterForm(request.GET or None)
-    filters = selectors.TicketFilters()
-    if form.is_valid():
-        data = form.cleaned_data
-        filters = selectors.TicketFilters(
-            status=data["status"], priority=data["priority"], q=data["q"]
+    contact = request.contact  # type: ignore[attr-defined]
+
+    def render_table() -> str:
+        form = TicketFilterForm(request.GET or None)
+        filters = selectors.TicketFilters()
+        if form.is_valid():
+            data = form.cleaned_data
+            filters = selectors.TicketFilters(
+                status=data["status"], priority=data["priority"], q=data["q"]
+            )
+        tickets = selectors.ticket_list(request.user, filters)
+        page = Paginator(tickets, TICKETS_PER_PAGE).get_page(request.GET.get("page"))
+        query = request.GET.copy()
+        query.pop("page", None)
+        return render_to_string(
+            "tickets/_ticket_table.html",
+            {"page": page, "form": form, "query": query.urlencode()},
+            request=request,
         )
-    tickets = selectors.ticket_list(request.user, filters)
-    page = Paginator(tickets, TICKETS_PER_PAGE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+
+    if contact is None:  # staff see every organisation: nothing to share
+        table_html = render_table()
+    else:
+        table_html = ticket_cache.fragment(
+            organization_id=contact.organization_id,
+            name="list",
+            parts=(request.GET.urlencode(), contact.is_technical_contact),
+            render=render_table,
+        )
     return render(
         request,
         "tickets/ticket_list.html",
-        {
-            "page": page,
-            "form": form,
-            "query": query.urlencode(),
-            **_entitlements(request),
-        },
+        # Rendered by the autoescaping template above, from this organisation's rows.
+        {"table_html": mark_safe(table_html), **_entitlements(request)},  # noqa: S308
     )
 
 
@@ -87,7 +127,12 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
         "version_reported": contact.organization.scalr_version,
         "priority": Priority.MINOR,
     }
-    form = TicketForm(request.POST or None, request.FILES or None, initial=initial)
+    bound = request.method == "POST"
+    form = TicketForm(
+        request.POST if bound else None,
+        request.FILES if bound else None,
+        initial=initial,
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -110,29 +155,80 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request, _("Ticket #%(n)s was created.") % {"n": ticket.number}
             )
+            if lifecycle.is_unsupported(
+                ticket.version_support_ends_on, timezone.now().date()
+            ):
+                messages.warning(request, str(lifecycle.UPGRADE_ADVICE))
             return redirect("tickets:detail", number=ticket.number)
+    version = (
+        form.data.get("version_reported") if bound else initial["version_reported"]
+    )
     return render(
         request,
         "tickets/ticket_new.html",
-        {"form": form, "priorities": _priority_help(request), **_entitlements(request)},
+        {
+            "form": form,
+            "priorities": _priority_help(request),
+            "lifecycle": lifecycle.lifecycle_table(),
+            "version_support": lifecycle.version_support_today(version or ""),
+            "upgrade_advice": lifecycle.UPGRADE_ADVICE,
+            **_entitlements(request),
+        },
         status=400 if form.errors else 200,
     )
+
+
+_CSRF_SENTINEL = "csrf-token-placeholder-5b0c1e"
 
 
 def _render_detail(
     request: HttpRequest, ticket: Ticket, form: CommentForm, status: int = 200
 ) -> HttpResponse:
+    """Render a ticket page; the body is shared by an organisation's contacts.
+
+    With a blank reply form the body is the same for every contact (and for every
+    engineer), so it is cached per organisation version. Its forms are rendered
+    with a placeholder CSRF token, swapped for this visitor's own token after the
+    cache. A form with errors is this visitor's alone and is rendered directly.
+    """
+
+    def render_body(csrf_token: str) -> str:
+        return render_to_string(
+            "tickets/_detail_body.html",
+            {
+                "ticket": ticket,
+                "thread": selectors.ticket_thread(ticket, request.user),
+                "description_attachments": selectors.ticket_description_attachments(
+                    ticket
+                ),
+                "form": form,
+                "session_form": SessionProposeForm(),
+                "can_comment": ticket.status != Status.CLOSED or request.user.is_staff,
+                "version_unsupported": lifecycle.is_unsupported(
+                    ticket.version_support_ends_on, timezone.now().date()
+                ),
+                "upgrade_advice": lifecycle.UPGRADE_ADVICE,
+                "scope_reason": SCOPE_REASONS.get(ticket.scope_exclusion),
+                "csrf_token": csrf_token,
+                **_entitlements(request),
+            },
+            request=request,
+        )
+
+    if form.is_bound:
+        body = render_body(get_token(request))
+    else:
+        body = ticket_cache.fragment(
+            organization_id=ticket.organization_id,
+            name="ticket",
+            parts=(ticket.pk, request.user.is_staff),
+            render=lambda: render_body(_CSRF_SENTINEL),
+        ).replace(_CSRF_SENTINEL, get_token(request))
     return render(
         request,
         "tickets/ticket_detail.html",
-        {
-            "ticket": ticket,
-            "thread": selectors.ticket_thread(ticket, request.user),
-            "description_attachments": selectors.ticket_description_attachments(ticket),
-            "form": form,
-            "can_comment": ticket.status != Status.CLOSED or request.user.is_staff,
-            **_entitlements(request),
-        },
+        # Rendered by the autoescaping template above; the token is Django's own.
+        {"ticket": ticket, "body_html": mark_safe(body), **_entitlements(request)},  # noqa: S308
         status=status,
     )
 
@@ -211,3 +307,109 @@ def attachment_download(
     response["Content-Security-Policy"] = "sandbox; default-src 'none'"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@login_required
+def notification_preferences(request: HttpRequest) -> HttpResponse:
+    """Let a contact choose whether to hear about all of the organisation's tickets."""
+    contact = request.contact  # type: ignore[attr-defined]
+    if contact is None:
+        raise Http404("Only customer contacts have notification preferences.")
+    form = NotificationPreferencesForm(
+        request.POST if request.method == "POST" else None,
+        initial={"organization_tickets": contact.notify_organization_tickets},
+    )
+    if request.method == "POST" and form.is_valid():
+        services.contact_notifications_set(
+            contact=contact,
+            organization_tickets=form.cleaned_data["organization_tickets"],
+        )
+        messages.success(request, _("Your email preferences are saved."))
+        return redirect("notification-preferences")
+    return render(request, "tickets/notification_preferences.html", {"form": form})
+
+
+def _session_answer(
+    request: HttpRequest, number: int, session_id: int, answer: Any, done: str
+) -> HttpResponse:
+    ticket = selectors.ticket_get_for_user(request.user, number)
+    session = sessions.session_get_for_user(request.user, ticket, session_id)
+    try:
+        answer(session)
+    except ServiceError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, done)
+    return HttpResponseRedirect(
+        reverse("tickets:detail", args=[number]) + f"#session-{session.pk}"
+    )
+
+
+@require_POST
+@login_required
+def session_accept(request: HttpRequest, number: int, session_id: int) -> HttpResponse:
+    return _session_answer(
+        request,
+        number,
+        session_id,
+        lambda session: sessions.session_accept(session=session, actor=request.user),
+        _("You accepted the session; Scalr support has been told."),
+    )
+
+
+@require_POST
+@login_required
+def session_propose(request: HttpRequest, number: int, session_id: int) -> HttpResponse:
+    form = SessionProposeForm(request.POST)
+    if not form.is_valid():
+        selectors.ticket_get_for_user(request.user, number)  # 404 before anything
+        messages.error(request, _("Give the date and time that suits you."))
+        return redirect("tickets:detail", number=number)
+    return _session_answer(
+        request,
+        number,
+        session_id,
+        lambda session: sessions.session_propose(
+            session=session,
+            actor=request.user,
+            proposed_at=form.cleaned_data["proposed_at"],
+            note=form.cleaned_data["note"],
+        ),
+        _("Your proposed time was sent to Scalr support."),
+    )
+
+
+@require_GET
+def support_policy(request: HttpRequest) -> HttpResponse:
+    """The support policy with this deployment's live data: targets, lifecycle."""
+    tiers = list(selectors.support_tiers_with_targets())
+    priorities = [
+        {
+            "label": priority.label,
+            "description": PRIORITY_DESCRIPTIONS[priority],
+            "targets": [
+                next(
+                    (t for t in tier.response_targets.all() if t.priority == priority),
+                    None,
+                )
+                for tier in tiers
+            ],
+        }
+        for priority in Priority
+    ]
+    return render(
+        request,
+        "tickets/support_policy.html",
+        {
+            "tiers": tiers,
+            "priorities": priorities,
+            "lifecycle": lifecycle.lifecycle_table(),
+            "upgrade_advice": lifecycle.UPGRADE_ADVICE,
+            "schedule": schedule_current(),
+            "scope_reasons": [
+                (ScopeExclusion(key).label, reason)
+                for key, reason in SCOPE_REASONS.items()
+            ],
+            "third_party_note": THIRD_PARTY_NOTE,
+        },
+    )

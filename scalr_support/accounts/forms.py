@@ -18,3 +18,13 @@ class EmailAuthenticationForm(AuthenticationForm):
 
     def clean_username(self) -> str:
         return self.cleaned_data["username"].strip().lower()
+
+
+class ApiTokenForm(forms.Form):
+    """Name a new API token; the services decide the rules."""
+
+    name = forms.CharField(
+        label=_("Token name"),
+        max_length=100,
+        help_text=_("Where you will use it, e.g. 'CI pipeline' or 'Terraform'."),
+    )

@@ -24,6 +24,17 @@ ENGINEER_PERMISSIONS: list[tuple[str, str, tuple[str, ...]]] = [
     ("tickets", "contact", ("view",)),
     ("tickets", "supporttier", ("view",)),
     ("sla", "responsetarget", ("view",)),
+    ("sla", "businesscalendar", ("view",)),
+    ("sla", "workinginterval", ("view",)),
+    ("sla", "calendardate", ("view",)),
+    ("sla", "responseclock", ("view",)),
+    ("sla", "slatransition", ("view",)),
+    ("sla", "slarecomputation", ("view",)),
+    ("tickets", "release", ("view",)),
+    ("tickets", "supportsession", ("view",)),
+    ("maintenance", "maintenanceschedule", ("view",)),
+    ("maintenance", "maintenancewindow", ("view",)),
+    ("maintenance", "slackannouncement", ("view",)),
 ]
 MANAGER_PERMISSIONS: list[tuple[str, str, tuple[str, ...]]] = [
     *ENGINEER_PERMISSIONS,
@@ -31,7 +42,15 @@ MANAGER_PERMISSIONS: list[tuple[str, str, tuple[str, ...]]] = [
     ("tickets", "contact", ("add", "change", "delete")),
     ("tickets", "supporttier", ("change",)),
     ("sla", "responsetarget", ("change",)),
+    ("sla", "businesscalendar", ("add", "change", "delete")),
+    ("sla", "workinginterval", ("add", "change", "delete")),
+    ("sla", "calendardate", ("add", "change", "delete")),
+    ("sla", "responseclock", ("report",)),  # the SLA attainment report
     ("accounts", "user", ("view", "add", "change")),
+    ("tickets", "release", ("add", "change", "delete")),
+    ("maintenance", "maintenanceschedule", ("change",)),
+    ("maintenance", "maintenancewindow", ("add", "change")),
+    ("maintenance", "slackannouncement", ("retry",)),  # send a failed post again
 ]
 
 

@@ -11,6 +11,9 @@ SLACK_COMMUNITY_INVITE_URL = env.str(
     "SLACK_COMMUNITY_INVITE_URL",
     default="https://scalr-community.slack.com/join/placeholder-invite",
 )
+# Incoming webhook of #announcements; unset: announcements are recorded and logged.
+SLACK_WEBHOOK_URL = env.str("SLACK_WEBHOOK_URL", default="")
+SLACK_WEBHOOK_TIMEOUT = 10  # seconds per attempt; failed attempts are retried
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -49,6 +52,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
+MIDDLEWARE.insert(1, "notifications.middleware.InboundSizeLimitMiddleware")
 
 ROOT_URLCONF = "scalr_support.urls"
 WSGI_APPLICATION = "scalr_support.wsgi.application"
@@ -64,6 +68,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "scalr_support.common.context_processors.site",
+                "maintenance.context_processors.maintenance_banner",
             ],
         },
     },
@@ -74,6 +79,12 @@ DATABASES = {
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Fail fast when the server is unreachable: the request answers 503 and the
+    # task retries, instead of both hanging on a dead connection attempt.
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
+        "DATABASE_CONNECT_TIMEOUT", default=5
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web, worker and beat share one SQLite file under `make run`: WAL lets readers
     # proceed during a write, IMMEDIATE transactions queue writers instead of failing.
@@ -133,7 +144,6 @@ STORAGES = {
 # Attachments: validated in tickets/attachments.py before anything is written.
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=20 * 1024 * 1024)
 ATTACHMENT_MAX_COUNT = env.int("ATTACHMENT_MAX_COUNT", default=10)
-DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # Solved tickets close by themselves after this many days without activity.

@@ -31,8 +31,49 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Publishing happens after commit from web requests: fail fast when the broker is
+# down (the outbox sweeps resend from the database), never hang the request.
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 
 CELERY_BEAT_SCHEDULE = {
+    "notifications-inbound-sweep": {
+        "task": "notifications.tasks.inbound_sweep",
+        "schedule": 30,
+        "options": {"expires": 25},
+    },
+    "notifications-sweep": {
+        "task": "notifications.tasks.notifications_sweep",
+        "schedule": 30,
+        "options": {"expires": 25},
+    },
+    # SLA at-risk and breach crossings; one run catches up after any gap.
+    "sla-sweep": {
+        "task": "sla.tasks.sla_sweep",
+        "schedule": 30,
+        "options": {"expires": 25},
+    },
+    # Slack posts at the start and end of maintenance windows, within 60 s.
+    "maintenance-announcements": {
+        "task": "maintenance.tasks.announcements_sweep",
+        "schedule": 15,
+        "options": {"expires": 14},
+    },
+    "maintenance-windows": {
+        "task": "maintenance.tasks.windows_materialise",
+        "schedule": 60 * 60,
+        "options": {"expires": 30 * 60},
+    },
+    "maintenance-reminders": {
+        "task": "maintenance.tasks.maintenance_reminders",
+        "schedule": 5 * 60,
+        "options": {"expires": 4 * 60},
+    },
     "tickets-close-solved": {
         "task": "tickets.tasks.close_solved_tickets",
         "schedule": 60 * 60,

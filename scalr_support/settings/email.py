@@ -9,6 +9,20 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = str(VAR_DIR / "mail")
 
+# Seconds before a mail server that does not answer counts as a transient failure;
+# without it a hung server would hold a worker until the task's hard time limit.
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=30.0)
+# A delivery claimed longer ago than this belongs to a worker that died; the sweep
+# sends it again. Longer than EMAIL_TIMEOUT, so a slow send is never doubled.
+EMAIL_OUTBOX_STALE_CLAIM_SECONDS = env.float(
+    "EMAIL_OUTBOX_STALE_CLAIM_SECONDS", default=10 * 60.0
+)
+# A stored inbound message still unprocessed after this long is queued again.
+INBOUND_STALE_AFTER_SECONDS = env.float("INBOUND_STALE_AFTER_SECONDS", default=60.0)
+# A row the sweep queued is not queued again before this (its task may be waiting
+# behind a backlog); after it, the task is presumed lost with a dead worker.
+SWEEP_REQUEUE_AFTER_SECONDS = env.float("SWEEP_REQUEUE_AFTER_SECONDS", default=120.0)
+
 ANYMAIL = {
     key.removeprefix("ANYMAIL_"): value
     for key, value in env.ENVIRON.items()
@@ -20,3 +34,8 @@ if env.str("ANYMAIL_WEBHOOK_SECRET", default=""):
 SUPPORT_EMAIL_DOMAIN = env.str("SUPPORT_EMAIL_DOMAIN", default="support.example.com")
 DEFAULT_FROM_EMAIL = f"Scalr Support <support@{SUPPORT_EMAIL_DOMAIN}>"
 SERVER_EMAIL = f"support@{SUPPORT_EMAIL_DOMAIN}"
+
+# Inbound mail larger than this is refused before it is parsed (SMTP 552, HTTP 413).
+INBOUND_EMAIL_MAX_BYTES = env.int("INBOUND_EMAIL_MAX_BYTES", default=25 * 1024 * 1024)
+# ESP webhooks post the whole message as a form field; allow that much, no more.
+DATA_UPLOAD_MAX_MEMORY_SIZE = INBOUND_EMAIL_MAX_BYTES + 1024 * 1024

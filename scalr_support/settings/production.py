@@ -6,21 +6,28 @@ from .base import *
 
 if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set in production.")
+if not env.str("ANYMAIL_WEBHOOK_SECRET", default=""):
+    raise ImproperlyConfigured(
+        "ANYMAIL_WEBHOOK_SECRET (user:password) must be set: webhooks need auth."
+    )
 if not env.str("DATABASE_URL", default=""):
     raise ImproperlyConfigured("DATABASE_URL must be set in production.")
 
 DEBUG = False
 ALLOWED_HOSTS = ALLOWED_HOSTS or [SITE_URL.split("://", 1)[-1].split("/")[0]]
 
+# Only copies live in the cache: when Redis is down, reads miss and requests go on.
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "scalr_support.common.cache.ResilientRedisCache",
         "LOCATION": env.str("REDIS_URL", default="redis://127.0.0.1:6379/0"),
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
     }
 }
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # probes speak plain HTTP to the pod
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True

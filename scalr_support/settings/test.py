@@ -16,12 +16,16 @@ DATABASES = {
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
+# Each xdist worker gets its own Redis databases so cache.clear() and purging the
+# test broker stay local to it.
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or "0"
+CELERY_BROKER_URL = env.str(
+    "CELERY_BROKER_URL",
+    default=REDIS_URL.rsplit("/", 1)[0] + f"/{15 - int(_worker) % 7}",
+)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
 
-# Each xdist worker gets its own Redis database so cache.clear() stays local to it.
-_worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or "0"
-_cache_db = 1 + int(_worker) % 14
+_cache_db = 1 + int(_worker) % 7
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",

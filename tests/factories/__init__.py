@@ -25,6 +25,8 @@ def reseed_policy_data() -> None:
     for module in (
         "tickets.migrations.0002_seed_tiers",
         "sla.migrations.0002_seed_targets",
+        "sla.migrations.0004_seed_default_calendar",
+        "maintenance.migrations.0002_seed_schedule",
     ):
         importlib.import_module(module).seed(django_apps, None)
 

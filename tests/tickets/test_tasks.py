@@ -29,6 +29,7 @@ def test_close_solved_tickets_delivered_twice_has_one_effect():
 
 
 def test_periodic_tasks_expire_and_are_registered():
+    app.loader.import_default_modules()  # what a worker does at start
     schedule = app.conf.beat_schedule
     assert schedule, "beat has nothing to run"
     for entry in schedule.values():

@@ -1,11 +1,13 @@
 """Idempotent demo data: the accounts in CONTRACT.md and a few tickets."""
 
+from datetime import date
 from typing import Any
 
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from maintenance.services import windows_materialise
 from scalr_support.accounts.groups import (
     SUPPORT_ENGINEER,
     SUPPORT_MANAGER,
@@ -14,7 +16,7 @@ from scalr_support.accounts.groups import (
 from scalr_support.accounts.models import User
 from tickets import services
 from tickets.choices import Category, Deployment
-from tickets.models import Contact, Organization, SupportTier, Ticket
+from tickets.models import Contact, Organization, Release, SupportTier, Ticket
 
 DEMO_PASSWORD = "scalr-demo-2026"  # noqa: S105 - published demo credential
 
@@ -32,6 +34,14 @@ CONTACTS = [
     ("bob@acme.example.com", "Bob", "Baker", "Acme Corp", False),
     ("frank@freeloader.example.com", "Frank", "Fisher", "Freeloader Ltd", True),
     ("gina@globex.example.com", "Gina", "Gomez", "Globex", True),
+]
+# (version, major, release date): the lifecycle table on /support-policy/.
+RELEASES = [
+    ("8.0.0", 8, "2025-01-14"),
+    ("8.9.2", 8, "2026-02-17"),
+    ("9.0.0", 9, "2026-03-10"),
+    ("9.4.1", 9, "2026-07-14"),
+    ("9.5.0", 9, "2026-10-06"),
 ]
 TICKETS = [
     (
@@ -114,6 +124,15 @@ class Command(BaseCommand):
                     version_reported=organization.scalr_version,
                 ),
             )
+        for version, major, released_on in RELEASES:
+            Release.objects.get_or_create(
+                version=version,
+                defaults={
+                    "major": major,
+                    "released_on": date.fromisoformat(released_on),
+                },
+            )
+        windows_materialise()
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
 
     def _user(self, email: str, first: str, last: str, *, is_staff: bool) -> User:

@@ -1,0 +1,484 @@
+"""Inbound email parsing against the shared corpora (../shared/corpora).
+
+Run from the repository root (``make bench`` runs it through run_all.py)::
+
+    python benchmarks/email_corpus.py [--corpora DIR] [--libraries] [--verbose]
+
+Every case of every corpus goes through ``parse_message`` (plain-text and HTML
+bodies are wrapped in a minimal MIME message first), and per corpus it prints:
+
+- discourse-email_reply_trimmer: the share of exact reply matches; the corpus
+  expects quoted history *and* signatures removed, so ``reply_text`` is scored.
+- mailgun-talon: its manifest says signatures are kept ("Sent from my iPhone"
+  stays), so ``unquoted_text`` (history removed, signature kept) is scored; the
+  share for the product's ``reply_text`` is printed beside it for honesty.
+- sisimai-bounces: precision, recall and F1 of ``bounce`` against ``is_bounce``
+  and of ``auto_reply`` against ``is_auto_reply_vacation``; human mail flagged as
+  a bounce is listed; the CRLF/CR/mbox variants are parsed too.
+- zammad-mail: parse failures and agreement with its headers, bodies (as text)
+  and attachments.
+
+"Exact" is after normalisation: CRLF to LF, Markdown ``**``/``__`` and heading
+marks removed, whitespace runs folded. A message "fails to parse" when
+``parse_message`` reports a ParseError defect. The exit status is non-zero when
+a target is missed: 85% exact on each reply corpus, no parse failure, bounce F1
+of 0.99, and no human message classified as a bounce. ``--libraries`` also
+scores email-reply-parser and mail-parser-reply (if installed) on the same
+bodies, for docs/email-parsing.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import email.utils
+import hashlib
+import json
+import os
+import re
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "scalr_support.settings.local")
+
+import django  # noqa: E402
+
+django.setup()
+
+from notifications.parsing import ParsedMessage, parse_message  # noqa: E402
+from notifications.parsing.html import html_to_text  # noqa: E402
+
+DEFAULT_CORPORA = REPO_ROOT.parent / "shared" / "corpora"
+REPLY_TARGET = 0.85
+F1_TARGET = 0.99
+TRIMMER = "discourse-email_reply_trimmer"
+TALON = "mailgun-talon"
+SISIMAI = "sisimai-bounces"
+ZAMMAD = "zammad-mail"
+
+
+def normalise(text: str) -> str:
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("**", "").replace("__", "")
+    text = re.sub(r"(?m)^[ \t]*#{1,6}[ \t]+", "", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def wrap_body(body: bytes, subtype: str) -> bytes:
+    """A minimal message around a bare body, so the whole parser is exercised."""
+    head = (
+        "MIME-Version: 1.0\r\n"
+        f"Content-Type: text/{subtype}; charset=utf-8\r\n"
+        "Content-Transfer-Encoding: 8bit\r\n\r\n"
+    )
+    return head.encode("ascii") + body
+
+
+def load_manifest(corpora: Path, name: str) -> dict[str, Any]:
+    return json.loads((corpora / name / "manifest.json").read_text(encoding="utf-8"))
+
+
+@dataclass
+class Timer:
+    """Counts parses, their wall and CPU time, and failures per corpus."""
+
+    messages: int = 0
+    seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    bytes: int = 0
+    failures: Counter[str] = field(default_factory=Counter)
+
+    def parse(self, raw: bytes, corpus: str) -> ParsedMessage:
+        started, cpu_started = time.perf_counter(), time.process_time()
+        try:
+            parsed = parse_message(raw)
+        except Exception as error:  # counted as a failure, never expected
+            parsed = ParsedMessage(defects=(f"ParseError: raised {error!r}",))
+        self.seconds += time.perf_counter() - started
+        self.bytes += len(raw)
+        self.cpu_seconds += time.process_time() - cpu_started
+        self.messages += 1
+        if any(defect.startswith("ParseError") for defect in parsed.defects):
+            self.failures[corpus] += 1
+        return parsed
+
+
+def share(part: int, whole: int) -> str:
+    return f"{part}/{whole} = {100 * part / whole:.1f}%" if whole else "0/0"
+
+
+# --- reply corpora --------------------------------------------------------------------
+def reply_cases(
+    corpora: Path, name: str
+) -> Iterator[tuple[dict[str, Any], bytes, str]]:
+    """(case, raw message, the body as the library baselines see it)."""
+    for case in load_manifest(corpora, name)["cases"]:
+        if "visible_reply_text" not in case["expected"]:
+            continue
+        data = (corpora / name / case["raw_path"]).read_bytes()
+        kind = case.get("input_kind", "")
+        if kind.startswith("raw"):
+            raw = data
+            body = None
+        elif kind.startswith("HTML"):
+            raw = wrap_body(data, "html")
+            body = html_to_text(data.decode("utf-8", "replace"))
+        else:
+            raw = wrap_body(data, "plain")
+            body = data.decode("utf-8", "replace")
+        yield case, raw, body if body is not None else ""
+
+
+def score_replies(
+    corpora: Path, name: str, timer: Timer, verbose: bool
+) -> tuple[float, dict[str, float]]:
+    total = exact_reply = exact_unquoted = 0
+    misses = []
+    for case, raw, _body in reply_cases(corpora, name):
+        parsed = timer.parse(raw, name)
+        expected = normalise(case["expected"]["visible_reply_text"])
+        total += 1
+        reply_ok = normalise(parsed.reply_text) == expected
+        unquoted_ok = normalise(parsed.unquoted_text) == expected
+        exact_reply += reply_ok
+        exact_unquoted += unquoted_ok
+        if not (unquoted_ok if name == TALON else reply_ok):
+            misses.append(case["id"])
+    print(f"\n== {name}: {total} cases with visible_reply_text")
+    print(f"  parse failures: {share(timer.failures[name], total)}")
+    if name == TALON:
+        print(
+            "  exact, unquoted_text (talon semantics: signature kept): "
+            f"{share(exact_unquoted, total)}"
+        )
+        print(
+            "  exact, reply_text (product: signature stripped too): "
+            f"{share(exact_reply, total)}"
+        )
+        scored = exact_unquoted / total
+    else:
+        print(f"  exact, reply_text: {share(exact_reply, total)}")
+        scored = exact_reply / total
+    if verbose and misses:
+        print("  misses: " + ", ".join(misses))
+    return scored, {
+        "reply_text": exact_reply / total,
+        "unquoted_text": exact_unquoted / total,
+    }
+
+
+def score_libraries(corpora: Path) -> None:
+    """email-reply-parser and mail-parser-reply on the same bodies (if installed)."""
+    baselines: dict[str, Callable[[str], str | None]] = {}
+    try:
+        from email_reply_parser import EmailReplyParser
+
+        baselines["email-reply-parser"] = EmailReplyParser.parse_reply
+    except ImportError:
+        print("\n(email-reply-parser not installed)")
+    try:
+        from mailparser_reply import EmailReplyParser as MailParserReply
+
+        languages = [
+            "en",
+            "de",
+            "fr",
+            "nl",
+            "es",
+            "it",
+            "pl",
+            "sv",
+            "da",
+            "cs",
+            "ja",
+            "zh",
+        ]
+        baselines["mail-parser-reply"] = MailParserReply(
+            languages=languages
+        ).parse_reply
+    except ImportError:
+        print("\n(mail-parser-reply not installed)")
+    if not baselines:
+        return
+    print("\n== libraries on the same bodies (first text/plain part; HTML as text)")
+    for name in (TRIMMER, TALON):
+        counts = Counter[str]()
+        total = 0
+        for case, raw, body in reply_cases(corpora, name):
+            if not body:
+                message = email.message_from_bytes(raw, policy=email.policy.default)
+                part = message.get_body(("plain",))
+                body = part.get_content() if part is not None else ""
+            expected = normalise(case["expected"]["visible_reply_text"])
+            total += 1
+            for library, extract in baselines.items():
+                with contextlib.suppress(Exception):  # a library failure is a miss
+                    counts[library] += normalise(extract(body) or "") == expected
+        for library in baselines:
+            print(f"  {name:32} {library:20} {share(counts[library], total)}")
+
+
+# --- bounces --------------------------------------------------------------------------
+@dataclass
+class Confusion:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    tn: int = 0
+
+    def add(self, predicted: bool, actual: bool) -> None:
+        if predicted and actual:
+            self.tp += 1
+        elif predicted:
+            self.fp += 1
+        elif actual:
+            self.fn += 1
+        else:
+            self.tn += 1
+
+    def line(self) -> str:
+        precision = self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+        recall = self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+        f1 = (
+            2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        )
+        return (
+            f"precision {precision:.3f}  recall {recall:.3f}  F1 {f1:.3f}  "
+            f"(tp {self.tp}, fp {self.fp}, fn {self.fn}, tn {self.tn})"
+        )
+
+    @property
+    def f1(self) -> float:
+        denominator = 2 * self.tp + self.fp + self.fn
+        return 2 * self.tp / denominator if denominator else 0.0
+
+
+def score_bounces(corpora: Path, timer: Timer, verbose: bool) -> tuple[float, int]:
+    manifest = load_manifest(corpora, SISIMAI)
+    bounce, vacation = Confusion(), Confusion()
+    human_as_bounce: list[str] = []
+    misses: list[str] = []
+    expectations: dict[str, dict[str, Any]] = {}
+    with_recipients = 0
+    for case in manifest["cases"]:
+        expected = case["expected"]
+        parsed = timer.parse(
+            (corpora / SISIMAI / case["raw_path"]).read_bytes(), SISIMAI
+        )
+        if "is_bounce" not in expected:
+            continue
+        expectations[Path(case["raw_path"]).name] = expected
+        bounce.add(parsed.bounce, expected["is_bounce"])
+        vacation.add(parsed.auto_reply, expected["is_auto_reply_vacation"])
+        if parsed.bounce != expected["is_bounce"]:
+            misses.append(case["id"])
+        if parsed.bounce and not expected["is_bounce"] and not parsed.report:
+            is_machine = expected.get("is_feedback_report") or expected.get(
+                "is_delivered_notification"
+            )
+            if not is_machine:
+                human_as_bounce.append(case["id"])
+        with_recipients += parsed.bounce and bool(parsed.bounced_recipients)
+    print(f"\n== {SISIMAI}: {bounce.tp + bounce.fp + bounce.fn + bounce.tn} cases")
+    print(f"  parse failures: {share(timer.failures[SISIMAI], len(manifest['cases']))}")
+    print(f"  bounce:                 {bounce.line()}")
+    print(f"  auto-reply (vacation):  {vacation.line()}")
+    print(
+        "  bounces with a bounced recipient extracted: "
+        f"{share(with_recipients, bounce.tp)}"
+    )
+    print(
+        "  non-bounce mail classified as a bounce: "
+        f"{len(human_as_bounce)} {human_as_bounce}"
+    )
+    if verbose and misses:
+        print("  bounce misclassified: " + ", ".join(misses))
+
+    variants = Confusion()
+    variant_files = 0
+    maildir = corpora / SISIMAI / "set-of-emails" / "maildir"
+    for folder in ("dos", "mac", "err"):
+        for path in (
+            sorted((maildir / folder).glob("*.eml"))
+            if (maildir / folder).is_dir()
+            else []
+        ):
+            variant_files += 1
+            parsed = timer.parse(path.read_bytes(), SISIMAI + " variants")
+            expected = expectations.get(path.name)
+            if expected is not None:
+                variants.add(parsed.bounce, expected["is_bounce"])
+    print(
+        f"  CRLF/CR/mbox variants: {variant_files} files, parse failures "
+        f"{share(timer.failures[SISIMAI + ' variants'], variant_files)}; "
+        f"bounce on those with bsd expectations: {variants.line()}"
+    )
+    return bounce.f1, len(human_as_bounce)
+
+
+# --- zammad ---------------------------------------------------------------------------
+def similarity(first: str, second: str) -> float:
+    """Dice coefficient of the two texts' word multisets (1.0: same words)."""
+    words_first, words_second = Counter(first.split()), Counter(second.split())
+    total = sum(words_first.values()) + sum(words_second.values())
+    return 2 * sum((words_first & words_second).values()) / total if total else 1.0
+
+
+def _addresses(value: str | None) -> set[str]:
+    """Addresses in a header value as Zammad rendered it (names may hold brackets)."""
+    return {
+        match.lower()
+        for match in re.findall(r"[^\s<>()\[\]\"',;]+@[^\s<>()\[\]\"',;]+", value or "")
+    }
+
+
+def _body_text(expected: dict[str, Any]) -> str:
+    body = expected.get("body") or ""
+    if body == "no visible content":  # Zammad's placeholder for an empty body
+        return ""
+    return html_to_text(body) if expected.get("content_type") == "text/html" else body
+
+
+def score_zammad(corpora: Path, timer: Timer, verbose: bool) -> None:
+    manifest = load_manifest(corpora, ZAMMAD)
+    agree = Counter[str]()
+    checked = Counter[str]()
+    misses: dict[str, list[str]] = {}
+
+    def check(field_name: str, ok: bool, case_id: str) -> None:
+        checked[field_name] += 1
+        agree[field_name] += ok
+        if not ok:
+            misses.setdefault(field_name, []).append(case_id)
+
+    for case in manifest["cases"]:
+        expected = case["expected"]
+        parsed = timer.parse((corpora / ZAMMAD / case["raw_path"]).read_bytes(), ZAMMAD)
+        case_id = case["id"]
+        sender = case.get("expected_extra_from_spec", {}).get("spec_sender_email")
+        sender = sender or expected["from_email"].strip('"')
+        check("from address", parsed.from_address.lower() == sender.lower(), case_id)
+        check(
+            "from name",
+            parsed.from_name == (expected["from_display_name"] or ""),
+            case_id,
+        )
+        check(
+            "subject",
+            normalise(parsed.subject) == normalise(expected.get("subject") or ""),
+            case_id,
+        )
+        check(
+            "to",
+            set(a.lower() for a in parsed.to) == _addresses(expected.get("to")),
+            case_id,
+        )
+        if "cc" in expected:
+            check(
+                "cc",
+                set(a.lower() for a in parsed.cc) == _addresses(expected["cc"]),
+                case_id,
+            )
+        ours, theirs = normalise(parsed.text), normalise(_body_text(expected))
+        check("body (exact text)", ours == theirs, case_id)
+        check("body (>= 90% same words)", similarity(ours, theirs) >= 0.9, case_id)
+        wanted = [
+            attachment
+            for attachment in expected["attachments"]
+            if not attachment.get("preferences", {}).get("content-alternative")
+        ]
+        if wanted:
+            names = Counter(attachment.filename for attachment in parsed.attachments)
+            digests = {
+                hashlib.md5(a.content, usedforsecurity=False).hexdigest()
+                for a in parsed.attachments
+            }
+            check(
+                "attachment names",
+                not (Counter(a["filename"] for a in wanted) - names),
+                case_id,
+            )
+            check(
+                "attachment bytes (md5)",
+                all(a["md5"] in digests for a in wanted),
+                case_id,
+            )
+    inline_ok = inline_total = 0
+    for case in manifest.get("spec_inline_cases", []):
+        parsed = timer.parse((corpora / ZAMMAD / case["raw_path"]).read_bytes(), ZAMMAD)
+        expected = case["expected"]
+        flag = expected.get(
+            "is_out_of_office_auto_reply", expected.get("is_auto_response")
+        )
+        if flag is not None:
+            inline_total += 1
+            inline_ok += parsed.machine_generated == flag
+    total = len(manifest["cases"]) + len(manifest.get("spec_inline_cases", []))
+    print(f"\n== {ZAMMAD}: {total} messages")
+    print(f"  parse failures: {share(timer.failures[ZAMMAD], total)}")
+    for field_name in checked:
+        print(f"  {field_name:24} {share(agree[field_name], checked[field_name])}")
+    print(f"  auto-reply flags (spec cases): {share(inline_ok, inline_total)}")
+    if verbose:
+        for field_name, ids in misses.items():
+            print(f"  {field_name} differs: {', '.join(ids)}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpora", type=Path, default=DEFAULT_CORPORA)
+    parser.add_argument(
+        "--libraries", action="store_true", help="score the two libraries too"
+    )
+    parser.add_argument(
+        "--verbose", action="store_true", help="list the cases that differ"
+    )
+    args = parser.parse_args(argv)
+    corpora: Path = args.corpora
+    if not (corpora / TRIMMER / "manifest.json").exists():
+        print(f"No corpora under {corpora}")
+        return 1
+
+    timer = Timer()
+    trimmer, _ = score_replies(corpora, TRIMMER, timer, args.verbose)
+    talon, _ = score_replies(corpora, TALON, timer, args.verbose)
+    f1, human_bounces = score_bounces(corpora, timer, args.verbose)
+    score_zammad(corpora, timer, args.verbose)
+    if args.libraries:
+        score_libraries(corpora)
+
+    failures = sum(timer.failures.values())
+    rate = timer.messages / timer.seconds if timer.seconds else 0.0
+    cpu_rate = timer.messages / timer.cpu_seconds if timer.cpu_seconds else 0.0
+    print(
+        f"\nthroughput: {timer.messages} messages, {rate:,.0f} messages/s wall "
+        f"({timer.seconds:.2f}s), {cpu_rate:,.0f} messages per CPU second "
+        f"({timer.cpu_seconds:.2f}s; one core, corpus messages average "
+        f"{timer.bytes / timer.messages / 1024 if timer.messages else 0:.0f} KB)"
+    )
+    print(f"parse failures in all corpora: {failures}")
+    missed = [
+        label
+        for label, ok in (
+            (f"trimmer exact >= {REPLY_TARGET:.0%}", trimmer >= REPLY_TARGET),
+            (f"talon exact >= {REPLY_TARGET:.0%}", talon >= REPLY_TARGET),
+            ("no parse failure", failures == 0),
+            (f"bounce F1 >= {F1_TARGET}", f1 >= F1_TARGET),
+            ("no human mail classified as a bounce", human_bounces == 0),
+        )
+        if not ok
+    ]
+    print("targets: " + ("all met" if not missed else "MISSED " + "; ".join(missed)))
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

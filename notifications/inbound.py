@@ -1,0 +1,325 @@
+"""The inbound email pipeline: store first, then process once.
+
+Both transports (SMTP and the ESP webhooks) call ``inbound_store`` and answer the
+sender only after it returns, so an accepted message is always in PostgreSQL.
+``inbound_process`` runs in a task; a message is processed in one transaction with
+its row locked, so a killed worker leaves it untouched for the next try, and the
+unique Message-ID on comments makes duplicate deliveries one comment.
+"""
+
+import hashlib
+import logging
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from scalr_support.common.errors import ServiceError, ValidationFailed
+from scalr_support.common.tasks import enqueue_on_commit
+from tickets import services as ticket_services
+from tickets.attachments import check_uploads
+from tickets.choices import Category, CommentSource, Priority, Status
+from tickets.models import Comment, Ticket
+
+from .models import EmailDelivery, InboundMessage, InboundStatus
+from .services import failing_address_record
+from .threading import Destination, SenderRefused, destination_for
+
+if TYPE_CHECKING:
+    from .parsing import ParsedMessage
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+REOPEN_WINDOW = timedelta(days=14)
+SENDER_RATE_LIMIT = 20  # messages per sender ...
+SENDER_RATE_WINDOW = timedelta(minutes=10)  # ... in this window
+
+
+class MessageTooLarge(Exception):
+    """Refused before parsing (SMTP 552, HTTP 413)."""
+
+
+def inbound_store(
+    *,
+    raw: bytes,
+    transport: str,
+    envelope_from: str = "",
+    envelope_to: list[str] | None = None,
+) -> InboundMessage:
+    """Persist a raw message and queue its processing after commit."""
+    if len(raw) > settings.INBOUND_EMAIL_MAX_BYTES:
+        raise MessageTooLarge(f"{len(raw)} bytes")
+    with transaction.atomic():
+        message = InboundMessage.objects.create(
+            raw=raw,
+            raw_sha256=hashlib.sha256(raw).hexdigest(),
+            size=len(raw),
+            transport=transport[:30],
+            envelope_from=envelope_from[:320],
+            envelope_to=list(envelope_to or []),
+        )
+        from .tasks import process_inbound
+
+        enqueue_on_commit(process_inbound, message.pk)
+    logger.info("inbound %s stored via %s (%s bytes)", message.pk, transport, len(raw))
+    return message
+
+
+def _count_attempt(inbound_id: int) -> int | None:
+    """Record a delivery attempt outside the processing transaction.
+
+    A message that kills its worker rolls back everything else, but not this; after
+    MAX_ATTEMPTS it is parked instead of killing workers forever.
+    """
+    updated = InboundMessage.objects.filter(
+        pk=inbound_id, status=InboundStatus.RECEIVED
+    ).update(attempts=F("attempts") + 1)
+    if not updated:
+        return None
+    return InboundMessage.objects.values_list("attempts", flat=True).get(pk=inbound_id)
+
+
+def inbound_process(*, inbound_id: int) -> str | None:
+    """Turn one stored message into a comment or ticket, or set it aside with a reason.
+
+    Returns the final status, or None if another worker has it or it is done.
+    """
+    attempts = _count_attempt(inbound_id)
+    if attempts is None:
+        return None
+    if attempts > MAX_ATTEMPTS:
+        InboundMessage.objects.filter(pk=inbound_id).update(
+            status=InboundStatus.PARKED,
+            reason=f"Processing failed {MAX_ATTEMPTS} times; parked for a person.",
+        )
+        logger.error("inbound %s parked after %s attempts", inbound_id, MAX_ATTEMPTS)
+        return InboundStatus.PARKED
+    with transaction.atomic():
+        message = (
+            InboundMessage.objects.select_for_update(skip_locked=True)
+            .filter(pk=inbound_id, status=InboundStatus.RECEIVED)
+            .first()
+        )
+        if message is None:
+            return None
+        from .parsing import parse_message
+
+        parsed = parse_message(bytes(message.raw))
+        message.message_id = (parsed.message_id or "")[:998]
+        message.from_address = (parsed.from_address or "")[:320]
+        message.subject = (parsed.subject or "")[:998]
+        status, reason = _route(message, parsed)
+        message.status = status
+        message.reason = reason
+        message.processed_at = timezone.now()
+        message.save(
+            update_fields=[
+                "message_id",
+                "from_address",
+                "subject",
+                "status",
+                "reason",
+                "processed_at",
+                "ticket",
+                "comment",
+            ]
+        )
+    logger.info("inbound %s %s", inbound_id, status)
+    return status
+
+
+def _route(message: InboundMessage, parsed: "ParsedMessage") -> tuple[str, str]:
+    """Decide what the message is and apply it; returns (status, reason)."""
+    if parsed.bounce:
+        for address in parsed.bounced_recipients:
+            failing_address_record(
+                address=address, reason=f"bounce in inbound #{message.pk}"
+            )
+        return InboundStatus.IGNORED, "Bounce (delivery status notification)."
+    if parsed.auto_reply:
+        return InboundStatus.IGNORED, "Automatic reply."
+    if parsed.report:
+        return (
+            InboundStatus.IGNORED,
+            "Automatic report (feedback, receipt or delivery notice).",
+        )
+    if _is_our_own(parsed):
+        return InboundStatus.IGNORED, "One of our own messages came back."
+    if _sender_rate_exceeded(message, parsed):
+        return (
+            InboundStatus.QUARANTINED,
+            "Too many messages from this sender; rate limited.",
+        )
+    duplicate_key = _dedupe_key(message, parsed)
+    if (
+        Comment.objects.filter(email_message_id=duplicate_key).exists()
+        or Ticket.objects.filter(email_message_id=duplicate_key).exists()
+    ):
+        return InboundStatus.IGNORED, "Duplicate of a message already added."
+    try:
+        destination = destination_for(parsed, envelope_from=message.envelope_from)
+        comment = _apply(destination, parsed, duplicate_key)
+    except SenderRefused as refused:
+        return InboundStatus.QUARANTINED, refused.message
+    except IntegrityError:
+        return InboundStatus.IGNORED, "Duplicate of a message added concurrently."
+    except ServiceError as error:
+        return InboundStatus.QUARANTINED, error.message
+    message.ticket = comment.ticket if isinstance(comment, Comment) else comment
+    message.comment = comment if isinstance(comment, Comment) else None
+    return InboundStatus.PROCESSED, ""
+
+
+def _is_our_own(parsed: "ParsedMessage") -> bool:
+    if not parsed.message_id:
+        return False
+    domain = parsed.message_id.strip("<>").rpartition("@")[2].lower()
+    if domain == settings.SUPPORT_EMAIL_DOMAIN.lower():
+        return True
+    return EmailDelivery.objects.filter(
+        message_id=f"<{parsed.message_id.strip('<>')}>"
+    ).exists()
+
+
+def _sender_rate_exceeded(message: InboundMessage, parsed: "ParsedMessage") -> bool:
+    if not parsed.from_address:
+        return False
+    since = timezone.now() - SENDER_RATE_WINDOW
+    recent = InboundMessage.objects.filter(
+        from_address__iexact=parsed.from_address, received_at__gte=since
+    ).exclude(pk=message.pk)
+    return recent.count() >= SENDER_RATE_LIMIT
+
+
+def _dedupe_key(message: InboundMessage, parsed: "ParsedMessage") -> str:
+    return (parsed.message_id or f"<sha256-{message.raw_sha256}>")[:998]
+
+
+def _uploads(parsed: "ParsedMessage") -> tuple[list[SimpleUploadedFile], list[str]]:
+    """Keep the attachments that pass the portal's checks; name the ones that don't."""
+    kept: list[SimpleUploadedFile] = []
+    refused: list[str] = []
+    for item in parsed.attachments:
+        upload = SimpleUploadedFile(
+            item.filename or "attachment", item.content, item.content_type
+        )
+        try:
+            check_uploads([upload], already_attached=len(kept))
+        except ValidationFailed as error:
+            refused.append(error.message)
+            continue
+        kept.append(upload)
+    return kept, refused
+
+
+def _body(parsed: "ParsedMessage", refused: list[str]) -> str:
+    body = (parsed.reply_text or "").strip()
+    if refused:
+        notes = "\n".join(f"- {reason}" for reason in refused)
+        body = f"{body}\n\n_Attachments not added:_\n{notes}".strip()
+    return body
+
+
+def _apply(
+    destination: Destination, parsed: "ParsedMessage", key: str
+) -> Comment | Ticket:
+    uploads, refused = _uploads(parsed)
+    body = _body(parsed, refused)
+    if not body and not uploads:
+        raise SenderRefused("The message has no new text and no attachments.")
+    ticket = destination.ticket
+    if ticket is None:
+        return _open_ticket(destination, parsed, body, uploads, key)
+    if ticket.status == Status.CLOSED and not destination.author.is_staff:
+        closed_at = ticket.closed_at or ticket.updated_at
+        if timezone.now() - closed_at > REOPEN_WINDOW:
+            return _open_ticket(
+                destination, parsed, body, uploads, key, follow_up_of=ticket
+            )
+    return ticket_services.comment_create(
+        ticket=ticket,
+        author=destination.author,
+        body=body,
+        is_public=True,
+        source=CommentSource.EMAIL,
+        files=uploads,
+        email_message_id=key,
+        reopen_closed=True,
+    )
+
+
+def _open_ticket(
+    destination: Destination,
+    parsed: "ParsedMessage",
+    body: str,
+    uploads: list[SimpleUploadedFile],
+    key: str,
+    *,
+    follow_up_of: Ticket | None = None,
+) -> Ticket:
+    author = destination.author
+    organization = author.contact.organization
+    subject = (parsed.subject or "").strip() or "(no subject)"
+    if follow_up_of is not None:
+        body = f"Follow-up to #{follow_up_of.number}.\n\n{body}"
+    return ticket_services.ticket_create(
+        requester=author,
+        data=ticket_services.TicketInput(
+            subject=subject[: ticket_services.SUBJECT_MAX_LENGTH],
+            description=body or "(see attachments)",
+            priority=follow_up_of.priority if follow_up_of else Priority.MINOR,
+            category=follow_up_of.category if follow_up_of else Category.QUESTION,
+            deployment=organization.deployment,
+            version_reported=organization.scalr_version,
+        ),
+        files=uploads,
+        source=CommentSource.EMAIL,
+        email_message_id=key,
+        follow_up_of=follow_up_of,
+    )
+
+
+def inbound_sweep(*, now: datetime | None = None) -> list[int]:
+    """Mark and return messages stored but never processed (broker down, worker
+    killed).
+
+    A message is returned once per ``SWEEP_REQUEUE_AFTER_SECONDS`` (``queued_at``),
+    so a backlog is queued once; messages being processed (row locked) are skipped.
+    """
+    now = now or timezone.now()
+    stale_before = now - timedelta(seconds=settings.INBOUND_STALE_AFTER_SECONDS)
+    requeue_before = now - timedelta(seconds=settings.SWEEP_REQUEUE_AFTER_SECONDS)
+    with transaction.atomic():
+        stale = list(
+            InboundMessage.objects.filter(
+                status=InboundStatus.RECEIVED, received_at__lt=stale_before
+            )
+            .filter(Q(queued_at__isnull=True) | Q(queued_at__lt=requeue_before))
+            .select_for_update(skip_locked=True)
+            .order_by("received_at")
+            .values_list("pk", flat=True)[:500]
+        )
+        InboundMessage.objects.filter(pk__in=stale).update(queued_at=now)
+    return stale
+
+
+def inbound_reprocess(*, inbound_id: int) -> None:
+    """Put a quarantined or parked message back in the queue (from the admin)."""
+    with transaction.atomic():
+        updated = InboundMessage.objects.filter(
+            pk=inbound_id,
+            status__in=[
+                InboundStatus.QUARANTINED,
+                InboundStatus.PARKED,
+                InboundStatus.IGNORED,
+            ],
+        ).update(status=InboundStatus.RECEIVED, attempts=0, reason="", queued_at=None)
+        if updated:
+            from .tasks import process_inbound
+
+            enqueue_on_commit(process_inbound, inbound_id)

@@ -1,0 +1,92 @@
+"""Turn a delivery row into an email: templates, threading headers, reply address.
+
+Everything shown comes from rows the recipient may see: bodies only of public
+comments, and only tickets of the recipient's organisation (see recipients.py).
+"""
+
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from tickets.models import Comment, PriorityChange, Ticket
+
+from .models import EmailDelivery
+from .tokens import reply_address, support_address
+
+
+def ticket_thread_id(ticket: Ticket) -> str:
+    """A stable Message-ID every notification of a ticket refers to, for threading."""
+    return f"<ticket-{ticket.number}@{settings.SUPPORT_EMAIL_DOMAIN}>"
+
+
+def _ticket_url(ticket: Ticket, *, staff: bool) -> str:
+    if staff:
+        path = reverse("admin:tickets_ticket_change", args=[ticket.pk])
+    else:
+        path = reverse("tickets:detail", args=[ticket.number])
+    return settings.SITE_URL + path
+
+
+def _event_context(delivery: EmailDelivery) -> dict[str, Any]:
+    data = delivery.context or {}
+    context: dict[str, Any] = {"data": data}
+    if comment_id := data.get("comment_id"):
+        context["comment"] = (
+            Comment.objects.select_related("author")
+            .filter(pk=comment_id, is_public=True)
+            .first()
+        )
+    if change_id := data.get("priority_change_id"):
+        context["change"] = PriorityChange.objects.filter(pk=change_id).first()
+    return context
+
+
+def build_message(delivery: EmailDelivery) -> EmailMultiAlternatives:
+    from .parsing.reply import REPLY_MARKER  # the inbound parser strips above it
+
+    recipient = delivery.recipient
+    ticket = (
+        Ticket.objects.select_related("organization", "requester").get(
+            pk=delivery.ticket_id
+        )
+        if delivery.ticket_id
+        else None
+    )
+    context: dict[str, Any] = {
+        "recipient": recipient,
+        "ticket": ticket,
+        "is_staff": recipient.is_staff,
+        "ticket_url": _ticket_url(ticket, staff=recipient.is_staff)
+        if ticket
+        else settings.SITE_URL,
+        "site_url": settings.SITE_URL,
+        "reply_marker": REPLY_MARKER,
+        **_event_context(delivery),
+    }
+    folder = f"notifications/email/{delivery.event}"
+    subject = " ".join(render_to_string(f"{folder}/subject.txt", context).split())
+    text = render_to_string(f"{folder}/body.txt", context)
+    html = render_to_string(f"{folder}/body.html", context)
+    headers = {
+        "Message-ID": delivery.message_id,
+        "Auto-Submitted": "auto-generated",
+        "X-Auto-Response-Suppress": "All",
+    }
+    reply_to = [support_address()]
+    if ticket is not None:
+        headers["In-Reply-To"] = ticket_thread_id(ticket)
+        headers["References"] = ticket_thread_id(ticket)
+        reply_to = [reply_address(ticket_number=ticket.number, user_id=recipient.pk)]
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        from_email=f"Scalr Support <{support_address()}>",
+        to=[delivery.to_address],
+        reply_to=reply_to,
+        headers=headers,
+    )
+    message.attach_alternative(html, "text/html")
+    return message

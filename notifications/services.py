@@ -1,0 +1,198 @@
+"""The outbox: record deliveries with the change that causes them, send them after.
+
+Delivery is at-least-once, de-duplicated by ``(event_key, recipient)``: a claimed
+row is sent once unless the worker dies between the send and the mark, in which
+case the sweep resends it after ``EMAIL_OUTBOX_STALE_CLAIM_SECONDS`` (the
+documented crash window).
+"""
+
+import logging
+import smtplib
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from email.utils import make_msgid
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import get_connection
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from scalr_support.accounts.models import User
+from scalr_support.common.tasks import enqueue_on_commit
+from tickets.models import Ticket
+
+from .messages import build_message
+from .models import DeliveryStatus, EmailDelivery, FailingAddress
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+SWEEP_BATCH = 500
+
+
+def _stale_claim() -> timedelta:
+    """How old a claim must be to belong to a dead worker (longer than a send)."""
+    return timedelta(seconds=settings.EMAIL_OUTBOX_STALE_CLAIM_SECONDS)
+
+
+def notification_enqueue(
+    *,
+    event: str,
+    event_key: str,
+    recipients: Iterable[User],
+    ticket: Ticket | None = None,
+    context: dict[str, Any] | None = None,
+) -> int:
+    """Record one delivery per recipient in the caller's transaction; send on commit.
+
+    Idempotent: the same ``event_key`` never mails the same person twice. Returns
+    how many recipients were considered.
+    """
+    now = timezone.now()
+    unique = {user.pk: user for user in recipients if user.is_active and user.email}
+    rows = [
+        EmailDelivery(
+            event=event,
+            event_key=event_key,
+            recipient=user,
+            to_address=user.email,
+            ticket=ticket,
+            context=context or {},
+            next_attempt_at=now,
+            message_id=make_msgid(domain=settings.SUPPORT_EMAIL_DOMAIN),
+        )
+        for user in unique.values()
+    ]
+    if not rows:
+        return 0
+    EmailDelivery.objects.bulk_create(rows, ignore_conflicts=True)
+    from .tasks import deliver_event
+
+    enqueue_on_commit(deliver_event, event_key)
+    return len(rows)
+
+
+def deliveries_send_for_event(*, event_key: str) -> int:
+    """Send every pending delivery of one event; returns how many were sent."""
+    ids = list(
+        EmailDelivery.objects.filter(
+            event_key=event_key, status=DeliveryStatus.PENDING
+        ).values_list("pk", flat=True)
+    )
+    return sum(delivery_send(delivery_id=delivery_id) for delivery_id in ids)
+
+
+def _claim(delivery_id: int, now: datetime) -> bool:
+    """Take the row for this worker; False if another has it or it is done."""
+    return bool(
+        EmailDelivery.objects.filter(
+            pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now
+        ).update(
+            status=DeliveryStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1
+        )
+    )
+
+
+def _is_transient(error: Exception) -> bool:
+    """Errors worth another try: the network and the server's 4xx 'try later'."""
+    if isinstance(error, smtplib.SMTPResponseException):
+        return 400 <= error.smtp_code < 500
+    if isinstance(
+        error, smtplib.SMTPServerDisconnected | ConnectionError | TimeoutError
+    ):
+        return True
+    status = getattr(error, "status_code", None)  # anymail's API errors
+    if type(error).__module__.startswith("anymail"):
+        return status is None or status == 429 or status >= 500
+    return False
+
+
+def _backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
+
+
+def delivery_send(*, delivery_id: int) -> bool:
+    """Claim, send and mark one delivery. No transaction is open while sending."""
+    now = timezone.now()
+    if not _claim(delivery_id, now):
+        return False
+    delivery = EmailDelivery.objects.select_related("recipient").get(pk=delivery_id)
+    if FailingAddress.objects.filter(address__iexact=delivery.to_address).exists():
+        _finish(delivery, DeliveryStatus.SUPPRESSED, "address is bouncing")
+        return False
+    try:
+        message = build_message(delivery)
+        with get_connection() as connection:
+            connection.send_messages([message])
+    except Exception as error:
+        _record_failure(delivery, error)
+        return False
+    _finish(delivery, DeliveryStatus.SENT, "")
+    return True
+
+
+def _finish(delivery: EmailDelivery, status: str, error: str) -> None:
+    delivery.status = status
+    delivery.last_error = error
+    delivery.sent_at = timezone.now() if status == DeliveryStatus.SENT else None
+    delivery.save(update_fields=["status", "last_error", "sent_at"])
+    logger.info("delivery %s %s (event %s)", delivery.pk, status, delivery.event)
+
+
+def _record_failure(delivery: EmailDelivery, error: Exception) -> None:
+    transient = _is_transient(error)
+    if transient and delivery.attempts < MAX_ATTEMPTS:
+        delivery.status = DeliveryStatus.PENDING
+        delivery.next_attempt_at = timezone.now() + _backoff(delivery.attempts)
+        delivery.queued_at = None  # the sweep queues it when the backoff is over
+        delivery.last_error = f"{type(error).__name__}: {error}"[:2000]
+        delivery.save(
+            update_fields=["status", "next_attempt_at", "queued_at", "last_error"]
+        )
+        logger.warning(
+            "delivery %s failed (%s), retry %s",
+            delivery.pk,
+            type(error).__name__,
+            delivery.attempts,
+        )
+        return
+    logger.error("delivery %s failed for good: %s", delivery.pk, type(error).__name__)
+    _finish(delivery, DeliveryStatus.FAILED, f"{type(error).__name__}: {error}"[:2000])
+
+
+def deliveries_sweep(*, now: datetime | None = None) -> list[int]:
+    """Release claims left by dead workers; mark and return pending rows to queue.
+
+    Covers the broker being down when the change committed and a worker killed
+    mid-send. A row is returned once per ``SWEEP_REQUEUE_AFTER_SECONDS`` (its
+    ``queued_at``), so a backlog after an outage is queued once, not at every run;
+    concurrent sweeps skip each other's rows, and sending claims each row anyway.
+    """
+    now = now or timezone.now()
+    EmailDelivery.objects.filter(
+        status=DeliveryStatus.SENDING, claimed_at__lt=now - _stale_claim()
+    ).update(status=DeliveryStatus.PENDING, next_attempt_at=now, queued_at=None)
+    requeue_before = now - timedelta(seconds=settings.SWEEP_REQUEUE_AFTER_SECONDS)
+    with transaction.atomic():
+        due = list(
+            EmailDelivery.objects.filter(
+                status=DeliveryStatus.PENDING, next_attempt_at__lte=now
+            )
+            .filter(Q(queued_at__isnull=True) | Q(queued_at__lt=requeue_before))
+            .select_for_update(skip_locked=True)
+            .order_by("next_attempt_at")
+            .values_list("pk", flat=True)[:SWEEP_BATCH]
+        )
+        EmailDelivery.objects.filter(pk__in=due).update(queued_at=now)
+    return due
+
+
+def failing_address_record(*, address: str, reason: str) -> None:
+    """Mark an address as bouncing (idempotent)."""
+    with transaction.atomic():
+        FailingAddress.objects.update_or_create(
+            address=address.lower(),
+            defaults={"reason": reason[:2000], "bounced_at": timezone.now()},
+        )

@@ -1,0 +1,123 @@
+"""Decide which ticket an inbound email belongs to, and who is speaking.
+
+Authority comes from the signed reply token; without one, a Message-ID we sent or a
+``[#123]`` subject tag is believed only for a sender who may see that ticket.
+Anything doubtful raises SenderRefused, and the message is quarantined with the
+reason, never dropped.
+"""
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.http import Http404
+
+from scalr_support.accounts.models import User
+from scalr_support.common.errors import ServiceError
+from tickets.models import Ticket
+from tickets.selectors import contact_for_user, ticket_get_for_user
+
+from .models import EmailDelivery
+from .tokens import reply_token_read
+
+if TYPE_CHECKING:
+    from .parsing import ParsedMessage
+
+
+class SenderRefused(ServiceError):
+    """The message cannot be accepted as written by its sender (quarantined)."""
+
+
+@dataclass(frozen=True)
+class Destination:
+    author: User
+    ticket: Ticket | None  # None: open a new ticket
+
+
+def _sender_addresses(parsed: "ParsedMessage", envelope_from: str) -> set[str]:
+    addresses = {parsed.from_address.lower()} if parsed.from_address else set()
+    if envelope_from:
+        addresses.add(envelope_from.lower())
+    return addresses
+
+
+def _user_by_email(address: str) -> User | None:
+    return User.objects.filter(email__iexact=address, is_active=True).first()
+
+
+def _from_token(
+    parsed: "ParsedMessage", envelope_from: str, tokens: list[str]
+) -> Destination:
+    verified = [found for token in tokens if (found := reply_token_read(token))]
+    if not verified:
+        raise SenderRefused("The reply address carries an invalid or tampered token.")
+    token = verified[0]
+    user = User.objects.filter(pk=token.user_id, is_active=True).first()
+    if user is None:
+        raise SenderRefused("The reply token names an account that no longer exists.")
+    if _sender_addresses(parsed, envelope_from) - {user.email.lower()}:
+        raise SenderRefused(
+            "The sender is not the person this reply address was sent to."
+        )
+    try:
+        ticket = ticket_get_for_user(user, token.ticket_number)
+    except Http404:
+        raise SenderRefused(
+            "The reply token's recipient can no longer see that ticket."
+        ) from None
+    return Destination(author=user, ticket=ticket)
+
+
+def _referenced_ticket(parsed: "ParsedMessage") -> int | None:
+    """A ticket this message answers: our Message-IDs first, then the subject tag."""
+    ids = [mid.strip("<>") for mid in (*parsed.in_reply_to, *parsed.references) if mid]
+    if ids:
+        number = (
+            EmailDelivery.objects.filter(
+                message_id__in=[f"<{mid}>" for mid in ids], ticket__isnull=False
+            )
+            .values_list("ticket__number", flat=True)
+            .first()
+        )
+        if number is not None:
+            return number
+        for mid in ids:
+            thread = _thread_number(mid)
+            if thread is not None:
+                return thread
+    return parsed.subject_ticket_number
+
+
+def _thread_number(message_id: str) -> int | None:
+    local, _, domain = message_id.strip("<>").partition("@")
+    if domain.lower() == settings.SUPPORT_EMAIL_DOMAIN.lower() and local.startswith(
+        "ticket-"
+    ):
+        digits = local.removeprefix("ticket-")
+        return int(digits) if digits.isdigit() and len(digits) < 10 else None
+    return None
+
+
+def destination_for(parsed: "ParsedMessage", *, envelope_from: str = "") -> Destination:
+    """Who wrote this and where it goes; raises SenderRefused when in doubt."""
+    if parsed.reply_tokens:
+        return _from_token(parsed, envelope_from, parsed.reply_tokens)
+    sender = _user_by_email(parsed.from_address) if parsed.from_address else None
+    if sender is None:
+        raise SenderRefused("The sender is not a known contact or support engineer.")
+    number = _referenced_ticket(parsed)
+    if number is not None:
+        try:
+            return Destination(
+                author=sender, ticket=ticket_get_for_user(sender, number)
+            )
+        except Http404:
+            raise SenderRefused(
+                "The sender is not a contact of the referenced ticket's organisation."
+            ) from None
+    contact = contact_for_user(sender)
+    if contact is None or not contact.is_technical_contact:
+        raise SenderRefused(
+            "Only an organisation's technical contacts can open tickets by email."
+        )
+    return Destination(author=sender, ticket=None)

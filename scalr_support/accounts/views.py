@@ -1,0 +1,65 @@
+"""Account pages: the signed-in user's personal API tokens."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from scalr_support.common.errors import ServiceError
+
+from . import selectors, services
+from .forms import ApiTokenForm
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@login_required
+def token_list(request: HttpRequest) -> HttpResponse:
+    """List the user's tokens; a POST creates one and shows its key this once.
+
+    The key is rendered into the POST's own response (never stored, never put in a
+    redirect or a message cookie), and the page is not cached.
+    """
+    form = ApiTokenForm(request.POST or None)
+    new_key = None
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                issued = services.api_token_create(
+                    user=request.user,  # type: ignore[arg-type]
+                    name=form.cleaned_data["name"],
+                )
+            except ServiceError as error:
+                form.add_error(
+                    error.field if error.field in form.fields else None, error.message
+                )
+            else:
+                new_key = issued.key
+                form = ApiTokenForm()
+        if form.errors:
+            status = 400
+    return render(
+        request,
+        "accounts/token_list.html",
+        {
+            "form": form,
+            "tokens": selectors.api_tokens_of(request.user),  # type: ignore[arg-type]
+            "new_key": new_key,
+        },
+        status=status,
+    )
+
+
+@require_POST
+@login_required
+def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    token = selectors.api_token_get_for_user(request.user, token_id)  # type: ignore[arg-type]
+    services.api_token_revoke(token=token)
+    messages.success(
+        request, _("The token “%(name)s” is revoked.") % {"name": token.name}
+    )
+    return redirect("accounts:tokens")

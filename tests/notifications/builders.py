@@ -1,0 +1,47 @@
+"""Build raw inbound emails for tests (the .eml fixtures cover real clients' styles)."""
+
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+
+from django.utils import timezone
+
+
+def raw_email(
+    *,
+    sender: str,
+    to: str = "support@support.example.com",
+    subject: str = "Re: [#1] Runs stuck",
+    body: str = "Thanks, that fixed it.",
+    message_id: str | None = None,
+    in_reply_to: str | None = None,
+    headers: dict[str, str] | None = None,
+    attachments: list[tuple[str, bytes, str]] = (),  # type: ignore[assignment]
+) -> bytes:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = format_datetime(timezone.now())
+    message["Message-ID"] = message_id or make_msgid(domain="customer.example.com")
+    if in_reply_to:
+        message["In-Reply-To"] = in_reply_to
+        message["References"] = in_reply_to
+    for name, value in (headers or {}).items():
+        message[name] = value
+    message.set_content(body)
+    for filename, content, content_type in attachments:
+        maintype, subtype = content_type.split("/", 1)
+        message.add_attachment(
+            content, maintype=maintype, subtype=subtype, filename=filename
+        )
+    return message.as_bytes()
+
+
+def quoted_reply(new_text: str, quoted: str) -> str:
+    """A Gmail-style reply: new text, an attribution line, the quoted history."""
+    quoted_lines = "\n".join(f"> {line}" for line in quoted.splitlines())
+    attribution = (
+        "On Mon, 2 Mar 2026 at 10:00, Scalr Support <support@support.example.com>"
+        " wrote:"
+    )
+    return f"{new_text}\n\n{attribution}\n{quoted_lines}\n"

@@ -1,0 +1,475 @@
+"""Inbound email becomes comments safely: threaded by signed tokens, never lost."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core import mail
+from django.db import connection
+from django.utils import timezone
+
+from notifications import inbound, tasks
+from notifications.inbound import inbound_process, inbound_store
+from notifications.models import (
+    EmailDelivery,
+    FailingAddress,
+    InboundMessage,
+    InboundStatus,
+)
+from notifications.tokens import reply_address
+from scalr_support.accounts.groups import SUPPORT_ENGINEER
+from tests.factories import ContactFactory, StaffFactory, TicketFactory
+from tests.notifications.builders import quoted_reply, raw_email
+from tickets.choices import CommentSource, Status
+from tickets.models import Comment, Ticket
+
+pytestmark = pytest.mark.django_db
+
+
+def deliver(raw: bytes, *, envelope_from: str = "") -> InboundMessage:
+    message = inbound_store(raw=raw, transport="test", envelope_from=envelope_from)
+    inbound_process(inbound_id=message.pk)
+    message.refresh_from_db()
+    return message
+
+
+@pytest.fixture
+def ticket(alice):
+    return TicketFactory(
+        organization=alice.organization,
+        requester=alice.user,
+        status=Status.WAITING_ON_CUSTOMER,
+    )
+
+
+def reply_to(ticket, user):
+    return reply_address(ticket_number=ticket.number, user_id=user.pk)
+
+
+def test_reply_to_the_tokened_address_adds_a_stripped_public_comment(alice, ticket):
+    body = quoted_reply("Restarting the agent fixed it.", "Please restart the agent.")
+
+    message = deliver(
+        raw_email(sender=alice.user.email, to=reply_to(ticket, alice.user), body=body)
+    )
+
+    assert message.status == InboundStatus.PROCESSED
+    comment = ticket.comments.get()
+    assert comment.body == "Restarting the agent fixed it."
+    assert comment.author == alice.user
+    assert comment.is_public
+    assert comment.source == CommentSource.EMAIL
+    ticket.refresh_from_db()
+    assert ticket.status == Status.OPEN
+
+
+def test_attachments_in_a_reply_are_kept(alice, ticket):
+    raw = raw_email(
+        sender=alice.user.email,
+        to=reply_to(ticket, alice.user),
+        body="Logs attached.",
+        attachments=[("agent.log", b"ERROR boom\n", "text/plain")],
+    )
+
+    deliver(raw)
+
+    attachment = ticket.comments.get().attachments.get()
+    assert attachment.filename == "agent.log"
+    assert attachment.file.read() == b"ERROR boom\n"
+
+
+def test_oversize_attachment_is_named_in_the_comment_not_lost(alice, ticket, settings):
+    settings.ATTACHMENT_MAX_BYTES = 10
+    raw = raw_email(
+        sender=alice.user.email,
+        to=reply_to(ticket, alice.user),
+        body="Dump attached.",
+        attachments=[("core.dump", b"x" * 50, "application/octet-stream")],
+    )
+
+    deliver(raw)
+
+    comment = ticket.comments.get()
+    assert "core.dump" in comment.body
+    assert not comment.attachments.exists()
+
+
+@pytest.mark.parametrize(
+    ("mutate", "reason"),
+    [
+        (
+            lambda address: address.replace("support+t", "support+tt"),
+            "invalid or tampered",
+        ),
+        (lambda address: address[:-25] + "a" + address[-24:], "invalid or tampered"),
+    ],
+)
+def test_tampered_token_is_quarantined(alice, ticket, mutate, reason):
+    message = deliver(
+        raw_email(sender=alice.user.email, to=mutate(reply_to(ticket, alice.user)))
+    )
+
+    assert message.status == InboundStatus.QUARANTINED
+    assert reason in message.reason
+    assert not Comment.objects.exists()
+
+
+def test_token_moved_to_another_ticket_is_quarantined(alice, ticket):
+    other = TicketFactory(organization=alice.organization, requester=alice.user)
+    address = reply_to(ticket, alice.user).replace(
+        f"t{ticket.number}r", f"t{other.number}r"
+    )
+
+    message = deliver(raw_email(sender=alice.user.email, to=address))
+
+    assert message.status == InboundStatus.QUARANTINED
+    assert not Comment.objects.exists()
+
+
+def test_spoofed_sender_on_a_valid_token_is_quarantined(alice, bob, ticket):
+    message = deliver(raw_email(sender=bob.user.email, to=reply_to(ticket, alice.user)))
+
+    assert message.status == InboundStatus.QUARANTINED
+    assert "not the person" in message.reason
+    assert not Comment.objects.exists()
+
+
+def test_envelope_sender_must_match_too(alice, ticket):
+    message = deliver(
+        raw_email(sender=alice.user.email, to=reply_to(ticket, alice.user)),
+        envelope_from="attacker@evil.example.com",
+    )
+
+    assert message.status == InboundStatus.QUARANTINED
+
+
+def test_subject_tag_from_another_organisations_contact_is_quarantined(gina, ticket):
+    message = deliver(
+        raw_email(sender=gina.user.email, subject=f"Re: [#{ticket.number}] hi")
+    )
+
+    assert message.status == InboundStatus.QUARANTINED
+    assert "not a contact" in message.reason
+    assert not Comment.objects.exists()
+
+
+def test_subject_tag_from_a_contact_of_the_organisation_is_accepted(bob, ticket):
+    message = deliver(
+        raw_email(sender=bob.user.email, subject=f"Re: [#{ticket.number}] hi")
+    )
+
+    assert message.status == InboundStatus.PROCESSED
+    assert ticket.comments.get().author == bob.user
+
+
+def test_in_reply_to_our_message_id_threads_the_reply(alice, ticket):
+    delivery = EmailDelivery.objects.create(
+        event="support_replied",
+        event_key="x",
+        recipient=alice.user,
+        to_address=alice.user.email,
+        ticket=ticket,
+        next_attempt_at=timezone.now(),
+        message_id="<abc.123@support.example.com>",
+        status="sent",
+    )
+
+    deliver(
+        raw_email(
+            sender=alice.user.email,
+            subject="no tag here",
+            in_reply_to=delivery.message_id,
+        )
+    )
+
+    assert ticket.comments.count() == 1
+
+
+def test_unknown_sender_is_quarantined(db):
+    message = deliver(raw_email(sender="stranger@nowhere.example.com", subject="help"))
+
+    assert message.status == InboundStatus.QUARANTINED
+    assert "not a known contact" in message.reason
+
+
+def test_email_to_support_from_a_technical_contact_opens_a_ticket(alice):
+    message = deliver(
+        raw_email(
+            sender=alice.user.email,
+            subject="Agent pool offline",
+            body="All agents offline.",
+        )
+    )
+
+    ticket = Ticket.objects.get()
+    assert message.status == InboundStatus.PROCESSED
+    assert message.ticket == ticket
+    assert ticket.subject == "Agent pool offline"
+    assert ticket.description == "All agents offline."
+    assert ticket.requester == alice.user
+
+
+def test_email_to_support_from_a_non_technical_contact_is_quarantined(bob):
+    message = deliver(raw_email(sender=bob.user.email, subject="Agent pool offline"))
+
+    assert message.status == InboundStatus.QUARANTINED
+    assert "technical contacts" in message.reason
+    assert not Ticket.objects.exists()
+
+
+def test_staff_reply_by_email_is_a_public_support_reply(alice, ticket):
+    engineer = StaffFactory()
+    engineer.groups.add(Group.objects.get(name=SUPPORT_ENGINEER))
+
+    deliver(
+        raw_email(
+            sender=engineer.email, to=reply_to(ticket, engineer), body="Fixed in 9.5.1."
+        )
+    )
+
+    comment = ticket.comments.get()
+    assert comment.author == engineer
+    assert comment.is_public
+    ticket.refresh_from_db()
+    assert ticket.status == Status.WAITING_ON_CUSTOMER
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Auto-Submitted": "auto-replied"},
+        {"Precedence": "bulk"},
+        {"X-Autoreply": "yes"},
+    ],
+)
+def test_auto_replies_never_become_comments_or_mail(
+    alice, ticket, headers, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        message = deliver(
+            raw_email(
+                sender=alice.user.email,
+                to=reply_to(ticket, alice.user),
+                body="I am out of office.",
+                headers=headers,
+            )
+        )
+
+    assert message.status == InboundStatus.IGNORED
+    assert not Comment.objects.exists()
+    assert mail.outbox == []
+
+
+def test_our_own_message_coming_back_is_ignored(alice, ticket):
+    message = deliver(
+        raw_email(
+            sender=alice.user.email,
+            to=reply_to(ticket, alice.user),
+            message_id="<loop.1@support.example.com>",
+        )
+    )
+
+    assert message.status == InboundStatus.IGNORED
+    assert not Comment.objects.exists()
+
+
+def test_duplicate_deliveries_make_one_comment(alice, ticket):
+    raw = raw_email(
+        sender=alice.user.email,
+        to=reply_to(ticket, alice.user),
+        message_id="<dup.1@customer.example.com>",
+    )
+
+    first = deliver(raw)
+    second = deliver(raw)
+
+    assert first.status == InboundStatus.PROCESSED
+    assert second.status == InboundStatus.IGNORED
+    assert ticket.comments.count() == 1
+
+
+def test_processing_task_delivered_twice_has_one_effect(alice, ticket):
+    stored = inbound_store(
+        raw=raw_email(sender=alice.user.email, to=reply_to(ticket, alice.user)),
+        transport="test",
+    )
+
+    tasks.process_inbound.apply(args=[stored.pk])
+    tasks.process_inbound.apply(args=[stored.pk])
+
+    assert ticket.comments.count() == 1
+
+
+def test_reply_to_recently_closed_ticket_reopens_it(alice, ticket):
+    Ticket.objects.filter(pk=ticket.pk).update(
+        status=Status.CLOSED, closed_at=timezone.now() - timedelta(days=3)
+    )
+
+    deliver(
+        raw_email(
+            sender=alice.user.email,
+            to=reply_to(ticket, alice.user),
+            body="It broke again.",
+        )
+    )
+
+    ticket.refresh_from_db()
+    assert ticket.status == Status.OPEN
+    assert ticket.comments.get().body == "It broke again."
+
+
+def test_reply_to_long_closed_ticket_opens_a_linked_follow_up(alice, ticket):
+    Ticket.objects.filter(pk=ticket.pk).update(
+        status=Status.CLOSED, closed_at=timezone.now() - timedelta(days=30)
+    )
+
+    message = deliver(
+        raw_email(
+            sender=alice.user.email,
+            to=reply_to(ticket, alice.user),
+            body="It broke again.",
+        )
+    )
+
+    follow_up = Ticket.objects.exclude(pk=ticket.pk).get()
+    assert message.ticket == follow_up
+    assert follow_up.follow_up_of == ticket
+    assert f"#{ticket.number}" in follow_up.description
+    ticket.refresh_from_db()
+    assert ticket.status == Status.CLOSED
+
+
+def test_bounce_marks_the_address_failing(alice):
+    lines = [
+        "From: MAILER-DAEMON@mx.example.com",
+        "To: support@support.example.com",
+        "Subject: Undelivered Mail Returned to Sender",
+        "Message-ID: <b1@mx.example.com>",
+        "MIME-Version: 1.0",
+        "Content-Type: multipart/report; report-type=delivery-status; boundary=B",
+        "",
+        "--B",
+        "Content-Type: text/plain",
+        "",
+        "Delivery failed.",
+        "--B",
+        "Content-Type: message/delivery-status",
+        "",
+        "Reporting-MTA: dns; mx.example.com",
+        "",
+        f"Final-Recipient: rfc822; {alice.user.email}",
+        "Action: failed",
+        "Status: 5.1.1",
+        "",
+        "--B--",
+        "",
+    ]
+    bounce = "\r\n".join(lines).encode()
+
+    message = deliver(bounce, envelope_from="")
+
+    assert message.status == InboundStatus.IGNORED
+    assert FailingAddress.objects.filter(address=alice.user.email).exists()
+
+
+def test_sender_flooding_us_is_rate_limited(alice, ticket):
+    for i in range(inbound.SENDER_RATE_LIMIT):
+        InboundMessage.objects.create(
+            raw=b"x",
+            raw_sha256=str(i),
+            size=1,
+            transport="test",
+            from_address=alice.user.email,
+        )
+
+    message = deliver(
+        raw_email(sender=alice.user.email, to=reply_to(ticket, alice.user))
+    )
+
+    assert message.status == InboundStatus.QUARANTINED
+    assert "rate limited" in message.reason
+
+
+def test_oversize_message_is_refused_before_parsing(settings):
+    settings.INBOUND_EMAIL_MAX_BYTES = 100
+
+    with pytest.raises(inbound.MessageTooLarge):
+        inbound_store(raw=b"x" * 101, transport="test")
+
+    assert not InboundMessage.objects.exists()
+
+
+def test_message_that_keeps_failing_is_parked(alice, ticket, monkeypatch):
+    stored = inbound_store(
+        raw=raw_email(sender=alice.user.email, to=reply_to(ticket, alice.user)),
+        transport="test",
+    )
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("worker blew up")
+
+    monkeypatch.setattr("notifications.parsing.parse_message", crash)
+    for _ in range(inbound.MAX_ATTEMPTS):
+        with pytest.raises(RuntimeError):
+            inbound_process(inbound_id=stored.pk)
+
+    assert inbound_process(inbound_id=stored.pk) == InboundStatus.PARKED
+    stored.refresh_from_db()
+    assert stored.status == InboundStatus.PARKED
+    assert stored.reason
+
+
+def test_quarantined_message_can_be_processed_again(bob, ticket):
+    message = deliver(raw_email(sender=bob.user.email, subject="Outage"))
+    assert message.status == InboundStatus.QUARANTINED
+    bob.is_technical_contact = True
+    bob.save(update_fields=["is_technical_contact"])
+
+    inbound.inbound_reprocess(inbound_id=message.pk)
+    inbound_process(inbound_id=message.pk)
+
+    message.refresh_from_db()
+    assert message.status == InboundStatus.PROCESSED
+
+
+def test_stored_but_unprocessed_messages_are_swept(alice, ticket):
+    stored = inbound_store(
+        raw=raw_email(sender=alice.user.email, to=reply_to(ticket, alice.user)),
+        transport="test",
+    )
+
+    later = timezone.now() + timedelta(minutes=5)
+    assert inbound.inbound_sweep(now=later) == [stored.pk]
+    inbound_process(inbound_id=stored.pk)
+    assert inbound.inbound_sweep(now=later) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_deliveries_of_one_message_make_one_comment():
+    contact = ContactFactory()
+    ticket = TicketFactory(organization=contact.organization, requester=contact.user)
+    raw = raw_email(
+        sender=contact.user.email,
+        to=reply_address(ticket_number=ticket.number, user_id=contact.user.pk),
+        message_id="<concurrent.1@customer.example.com>",
+    )
+    stored = [inbound_store(raw=raw, transport="test").pk for _ in range(2)]
+    barrier = threading.Barrier(2)
+    results = []
+
+    def work(inbound_id):
+        barrier.wait()
+        try:
+            results.append(inbound_process(inbound_id=inbound_id))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work, args=[pk]) for pk in stored]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert Comment.objects.filter(ticket=ticket).count() == 1
+    assert sorted(results) == [InboundStatus.IGNORED, InboundStatus.PROCESSED]

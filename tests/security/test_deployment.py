@@ -1,0 +1,100 @@
+"""Production settings pass Django's deployment checks; responses carry the headers."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+REPO = Path(__file__).resolve().parents[2]
+PRODUCTION_ENV = {
+    "DJANGO_SETTINGS_MODULE": "scalr_support.settings.production",
+    "SECRET_KEY": "deploy-check-" + "k3y-0f-fifty-characters-or-more-XYZ" * 2,
+    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/scalr_support_deploy_check",
+    "ANYMAIL_WEBHOOK_SECRET": "deploy:check",
+    "ALLOWED_HOSTS": "support.example.com",
+    "SITE_URL": "https://support.example.com",
+}
+
+
+def manage(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "PYTEST_"))
+    }
+    env.update(PRODUCTION_ENV)
+    return subprocess.run(  # noqa: S603 - our own manage.py with fixed arguments
+        [sys.executable, str(REPO / "manage.py"), *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.slow
+def test_check_deploy_with_production_settings_is_clean():
+    result = manage("check", "--deploy", "--fail-level", "WARNING")
+
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "System check identified no issues" in output
+
+
+@pytest.mark.slow
+def test_production_settings_refuse_to_start_without_secrets():
+    env_without_secret = dict(PRODUCTION_ENV)
+    del env_without_secret["SECRET_KEY"]
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=REPO,
+        env={
+            **{k: v for k, v in os.environ.items() if k != "SECRET_KEY"},
+            **env_without_secret,
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path", ["/accounts/login/", "/api/v1/", "/api/docs/", "/api/schema/", "/nope/"]
+)
+def test_responses_carry_the_security_headers(path):
+    response = Client().get(path)
+
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["Cross-Origin-Opener-Policy"] == "same-origin"
+    csp = response["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in csp
+    assert "'unsafe-inline'" not in csp.split("script-src", 1)[1].split(";")[0]
+
+
+@pytest.mark.slow
+def test_production_uses_https_only_cookies_and_hsts():
+    result = manage(
+        "shell",
+        "-v",
+        "0",
+        "-c",
+        "from django.conf import settings as s; print(s.SESSION_COOKIE_SECURE, "
+        "s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS > 0, s.SECURE_SSL_REDIRECT, "
+        "s.DEBUG)",
+    )
+
+    assert result.stdout.split() == ["True", "True", "True", "True", "False"], (
+        result.stderr
+    )

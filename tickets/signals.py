@@ -1,0 +1,42 @@
+"""Invalidate an organisation's cached portal fragments when its tickets change.
+
+Signals rather than calls in each service, because every writer (services, the SLA
+engine, the admin, data migrations) must invalidate and none should have to know.
+"""
+
+from typing import Any
+
+from django.db.models.signals import post_delete, post_save
+
+from .cache import organization_changed
+from .models import Attachment, Comment, PriorityChange, SupportSession, Ticket
+
+
+def _ticket_changed(sender: type, instance: Ticket, **kwargs: Any) -> None:
+    organization_changed(instance.organization_id)
+
+
+def _child_changed(sender: type, instance: Any, **kwargs: Any) -> None:
+    ticket = instance._state.fields_cache.get("ticket")
+    organization_id = (
+        ticket.organization_id
+        if ticket is not None
+        else Ticket.objects.filter(pk=instance.ticket_id)
+        .values_list("organization_id", flat=True)
+        .first()
+    )
+    if organization_id is not None:
+        organization_changed(organization_id)
+
+
+def connect() -> None:
+    for signal in (post_save, post_delete):
+        signal.connect(
+            _ticket_changed, sender=Ticket, dispatch_uid=f"cache-ticket-{signal}"
+        )
+        for model in (Comment, PriorityChange, Attachment, SupportSession):
+            signal.connect(
+                _child_changed,
+                sender=model,
+                dispatch_uid=f"cache-{model.__name__}-{signal}",
+            )
