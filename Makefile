@@ -6,7 +6,7 @@ PORT ?= 8000
 SMTP_PORT ?= 2525
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test test-fast bench lint format typecheck install clean-test-db security
+.PHONY: run test test-fast bench lint format typecheck install clean-test-db security backup restore
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,12 +27,23 @@ run: install
 ## The whole suite against PostgreSQL and Redis (DATABASE_URL, REDIS_URL).
 test: install
 	$(PY) -m scalr_support.preflight
-	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 ## Everything except tests marked slow (browser, live servers).
 test-fast: install
 	$(PY) -m scalr_support.preflight
-	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) -m "not slow" $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not slow" $(PYTEST_ARGS)
+
+## The database (pg_dump) and the attachment store in one archive, with checksums.
+## OUTPUT=path.tar.gz (default var/backups/scalr-support-<time>.tar.gz).
+backup: install
+	$(PY) manage.py backup_create $(if $(OUTPUT),--output $(OUTPUT))
+
+## Restore ARCHIVE into a fresh database (RESTORE_DATABASE_URL, else DATABASE_URL,
+## created if missing, refused unless empty) and MEDIA_ROOT, then verify it.
+restore: install
+	test -n "$(ARCHIVE)" || { echo "make restore ARCHIVE=path.tar.gz"; exit 2; }
+	$(PY) manage.py backup_restore $(ARCHIVE) $(if $(RESTORE_DATABASE_URL),--database-url $(RESTORE_DATABASE_URL))
 
 bench: install
 	$(PY) -m scalr_support.preflight

@@ -9,3 +9,43 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "scalr_support.settings.local")
 app = Celery("scalr_support", task_cls="scalr_support.common.tasks:ProjectTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+def _survive_broker_loss() -> None:
+    """Keep the worker alive when Redis vanishes while a task is running.
+
+    kombu's Redis transport, closing the lost connection, tries to put the
+    running (late-acknowledged) messages back on the broker it just lost, fails
+    with an ``AttributeError`` and takes the whole worker down ("Unrecoverable
+    error"); seen in the fault suite. Those messages are either still in Redis's
+    unacknowledged set (redelivered after the visibility timeout) or gone with
+    Redis, and the sweeps re-drive their work from PostgreSQL either way, so the
+    failed restore is logged and the worker goes on to reconnect.
+    """
+    import logging
+
+    from kombu.transport import redis as kombu_redis
+    from redis.exceptions import RedisError
+
+    original = kombu_redis.QoS.restore_unacked
+    if getattr(original, "guarded", False):
+        return
+
+    def restore_unacked(self: kombu_redis.QoS, client: object = None) -> object:
+        try:
+            return original(self, client)
+        except (AttributeError, RedisError, OSError) as error:
+            logging.getLogger(__name__).warning(
+                "broker lost: %s running message(s) not restored (%s); the "
+                "visibility timeout and the sweeps deliver them again",
+                len(self._delivered),
+                type(error).__name__,
+            )
+            self._delivered.clear()
+            return None
+
+    restore_unacked.guarded = True  # type: ignore[attr-defined]
+    kombu_redis.QoS.restore_unacked = restore_unacked  # type: ignore[method-assign]
+
+
+_survive_broker_loss()

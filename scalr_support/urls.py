@@ -38,8 +38,8 @@ urlpatterns = [
         SpectacularSwaggerSplitView.as_view(url_name="api-schema"),
         name="api-docs",
     ),
-    # Inbound webhooks of every ESP anymail supports: /anymail/<esp>/inbound/.
-    path("anymail/", include("anymail.urls")),
+    # Inbound webhooks of the ESPs anymail supports: /anymail/<esp>/inbound/.
+    path("anymail/", include("notifications.webhooks")),
 ]
 
 # A database outage answers 503 (a page, or JSON under /api/), never a 500 page.

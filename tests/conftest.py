@@ -31,7 +31,7 @@ post_migrate.connect(_restore_policy_data, dispatch_uid="tests-restore-policy-da
 
 @pytest.fixture(scope="session", autouse=True)
 def _empty_test_broker() -> None:
-    """Tasks left in the test broker by an earlier run must not reach this one's workers."""
+    """Tasks left in the test broker by an earlier run must not reach this run."""
     from scalr_support.celery import app
 
     app.control.purge()

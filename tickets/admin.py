@@ -306,6 +306,9 @@ class TicketAdmin(admin.ModelAdmin):
                     category=data["category"],
                     reply=data.get("reply", ""),
                     reply_is_public=data.get("reply_visibility") == "public",
+                    # What the engineer changed on the page: a field someone else
+                    # changed meanwhile is not set back to what the page showed.
+                    changed=frozenset(form.changed_data) & services.TRIAGE_FIELDS,
                 ),
                 files=data.get("reply_attachments") or [],
             )

@@ -371,9 +371,18 @@ def ticket_category_change(*, ticket: Ticket, actor: User, category: str) -> Tic
     return locked
 
 
+TRIAGE_FIELDS = frozenset({"status", "priority", "assignee", "category"})
+
+
 @dataclass(frozen=True)
 class TriageInput:
-    """What an engineer submits from the admin ticket page in one go."""
+    """What an engineer submits from the admin ticket page (or the API) in one go.
+
+    ``changed`` names the fields the engineer means to change (``status``,
+    ``priority``, ``assignee``, ``category``); the others keep the values they
+    have when the ticket is locked, so a concurrent change of another field is
+    never undone by values read earlier. None: every field, as submitted.
+    """
 
     status: str
     priority: int
@@ -382,6 +391,10 @@ class TriageInput:
     category: str = ""
     reply: str = ""
     reply_is_public: bool = True
+    changed: frozenset[str] | None = None
+
+    def sets(self, field: str) -> bool:
+        return self.changed is None or field in self.changed
 
 
 def ticket_triage(
@@ -408,20 +421,29 @@ def ticket_triage(
                 source=CommentSource.ADMIN,
                 files=files,
             )
-        if changes.priority != current.priority:
+        if changes.sets("priority") and changes.priority != current.priority:
             ticket_priority_change(
                 ticket=current,
                 actor=actor,
                 priority=changes.priority,
                 reason=changes.priority_change_reason,
             )
-        if changes.assignee != current.assignee:
+        if changes.sets("assignee") and changes.assignee != current.assignee:
             ticket_assign(ticket=current, actor=actor, assignee=changes.assignee)
-        if changes.category and changes.category != current.category:
+        if (
+            changes.sets("category")
+            and changes.category
+            and changes.category != current.category
+        ):
             ticket_category_change(
                 ticket=current, actor=actor, category=changes.category
             )
-        if changes.status != ticket.status and changes.status != current.status:
+        status_chosen = (
+            changes.status != ticket.status
+            if changes.changed is None
+            else "status" in changes.changed
+        )
+        if status_chosen and changes.status != current.status:
             ticket_status_change(ticket=current, actor=actor, status=changes.status)
     _refresh(ticket, current)
     return current
@@ -547,3 +569,53 @@ def ticket_scope_set(*, ticket: Ticket, actor: User, scope_exclusion: str) -> Ti
     ticket.scope_exclusion = locked.scope_exclusion
     logger.info("ticket %s scope set to %r", locked.number, scope_exclusion or "-")
     return locked
+
+
+ORPHAN_MIN_AGE = timedelta(hours=24)
+ORPHAN_BATCH = 500
+
+
+def _stored_attachment_files(folder: str = "attachments") -> list[str]:
+    """Every file name under the attachment folder of the default storage."""
+    if not default_storage.exists(folder):
+        return []
+    names: list[str] = []
+    pending = [folder]
+    while pending:
+        current = pending.pop()
+        dirs, files = default_storage.listdir(current)
+        pending.extend(f"{current}/{d}" for d in dirs)
+        names.extend(f"{current}/{f}" for f in files)
+    return sorted(names)
+
+
+def attachment_orphans_sweep(*, now: datetime | None = None) -> int:
+    """Delete stored files that no attachment row names, once they are a day old.
+
+    Files are written before their row commits and deleted if it rolls back; a
+    process killed in between leaves an orphan, and so can a restore (files copied
+    after the database snapshot). Only files older than ``ORPHAN_MIN_AGE`` are
+    considered, so a file whose row is still being written is never touched, and
+    each batch is checked against the rows right before deleting: a referenced
+    file is never deleted. Idempotent. Returns how many files were deleted.
+    """
+    now = now or timezone.now()
+    cutoff = now - ORPHAN_MIN_AGE
+    old = [
+        name
+        for name in _stored_attachment_files()
+        if default_storage.get_modified_time(name) < cutoff
+    ]
+    deleted = 0
+    for start in range(0, len(old), ORPHAN_BATCH):
+        batch = old[start : start + ORPHAN_BATCH]
+        referenced = set(
+            Attachment.objects.filter(file__in=batch).values_list("file", flat=True)
+        )
+        for name in batch:
+            if name not in referenced:
+                default_storage.delete(name)
+                deleted += 1
+    if deleted:
+        logger.warning("deleted %s orphaned attachment files", deleted)
+    return deleted

@@ -79,4 +79,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60 * 60,
         "options": {"expires": 30 * 60},
     },
+    # Stored files no attachment row names (a killed process, a restore), after 24h.
+    "tickets-attachment-orphans": {
+        "task": "tickets.tasks.attachment_orphans_sweep",
+        "schedule": 60 * 60,
+        "options": {"expires": 30 * 60},
+    },
 }

@@ -375,6 +375,8 @@ class TicketUpdateApi(ApiView):
                 priority_change_reason=data.get("priority_change_reason", ""),
                 assignee=assignee,
                 category=data.get("category", ""),
+                # Only what was sent: the rest keeps its value under the row lock.
+                changed=frozenset(data) & services.TRIAGE_FIELDS,
             ),
         )
 
