@@ -1,6 +1,7 @@
 """The Celery application, wired the standard way (settings prefixed CELERY_)."""
 
 import os
+from typing import Any
 
 from celery import Celery
 
@@ -31,21 +32,22 @@ def _survive_broker_loss() -> None:
     if getattr(original, "guarded", False):
         return
 
-    def restore_unacked(self: kombu_redis.QoS, client: object = None) -> object:
+    def restore_unacked(self: kombu_redis.QoS, client: Any = None) -> None:
         try:
-            return original(self, client)
+            original(self, client)
         except (AttributeError, RedisError, OSError) as error:
+            delivered = self._delivered
             logging.getLogger(__name__).warning(
                 "broker lost: %s running message(s) not restored (%s); the "
                 "visibility timeout and the sweeps deliver them again",
-                len(self._delivered),
+                len(delivered or ()),
                 type(error).__name__,
             )
-            self._delivered.clear()
-            return None
+            if delivered:
+                delivered.clear()
 
     restore_unacked.guarded = True  # type: ignore[attr-defined]
-    kombu_redis.QoS.restore_unacked = restore_unacked  # type: ignore[method-assign]
+    kombu_redis.QoS.restore_unacked = restore_unacked  # type: ignore[method-assign,assignment]
 
 
 _survive_broker_loss()

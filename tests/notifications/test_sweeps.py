@@ -1,6 +1,5 @@
 """The sweeps queue a backlog once, not at every run; parked mail is in the admin."""
 
-import smtplib
 from datetime import timedelta
 
 import pytest
@@ -45,9 +44,7 @@ def test_a_pending_delivery_is_queued_once_per_requeue_window(alice, settings):
     assert services.deliveries_sweep(now=now + window + LATER) == [delivery.pk]
 
 
-def test_a_transient_failure_is_queued_again_when_its_backoff_is_over(
-    alice, settings
-):
+def test_a_transient_failure_is_queued_again_when_its_backoff_is_over(alice, settings):
     delivery = pending_delivery(alice)
     now = timezone.now() + LATER
     assert services.deliveries_sweep(now=now) == [delivery.pk]
@@ -61,8 +58,6 @@ def test_a_transient_failure_is_queued_again_when_its_backoff_is_over(
     assert delivery.queued_at is None
     due = delivery.next_attempt_at + LATER
     assert services.deliveries_sweep(now=due) == [delivery.pk]
-    assert isinstance(ConnectionRefusedError(), OSError)
-    assert smtplib.SMTPServerDisconnected  # the transient family the outbox retries
 
 
 def test_a_released_claim_is_queued_at_once(alice, settings):
@@ -79,9 +74,7 @@ def test_a_released_claim_is_queued_at_once(alice, settings):
 
 def test_a_stored_message_is_queued_once_per_requeue_window(settings):
     stored = inbound.inbound_store(raw=raw_email(sender="a@example.com"), transport="t")
-    now = timezone.now() + timedelta(
-        seconds=settings.INBOUND_STALE_AFTER_SECONDS + 1
-    )
+    now = timezone.now() + timedelta(seconds=settings.INBOUND_STALE_AFTER_SECONDS + 1)
     window = timedelta(seconds=settings.SWEEP_REQUEUE_AFTER_SECONDS)
 
     assert inbound.inbound_sweep(now=now) == [stored.pk]
@@ -99,7 +92,9 @@ def test_a_parked_message_is_listed_with_its_reason_in_the_admin(settings):
         attempts=6,
         reason="Processing failed 5 times; parked for a person.",
     )
-    admin = User.objects.create_superuser(email="root@support.example.com", password="x")
+    admin = User.objects.create_superuser(
+        email="root@support.example.com", password="x"
+    )
     client = Client()
     client.force_login(admin)
 
@@ -107,8 +102,7 @@ def test_a_parked_message_is_listed_with_its_reason_in_the_admin(settings):
     detail = client.get(f"/admin/notifications/inboundmessage/{message.pk}/change/")
 
     assert listing.status_code == 200
-    assert f"inbound #{message.pk}" in listing.content.decode() or str(
-        message.pk
-    ) in listing.content.decode()
+    assert "Parked after repeated failures" in listing.content.decode()
+    assert "parked for a person" in listing.content.decode()
     assert detail.status_code == 200
     assert "parked for a person" in detail.content.decode()
