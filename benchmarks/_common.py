@@ -3,6 +3,9 @@
 - ``Gunicorn``: the real WSGI stack on a free loopback port, stopped on exit.
 - ``run_load``: a keep-alive HTTP/1.1 load generator in a separate process.
 - ``percentile`` and ``format_table`` for the printed figures.
+- ``RedisServer``, ``MailSink`` and ``BackgroundProcess``: a private broker, a
+  loopback sink for outgoing mail and the product's long-running processes, and
+  ``process_tree``/``rss_kib`` to measure their memory.
 
 Only loopback traffic: every address here is 127.0.0.1.
 """
@@ -10,6 +13,7 @@ Only loopback traffic: every address here is 127.0.0.1.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import http.client
 import multiprocessing
 import os
@@ -561,3 +565,176 @@ def format_table(results: Sequence[LoadResult]) -> str:
             f"{r.client_cpu_ms_per_request:>19.2f}"
         )
     return "\n".join(rows)
+
+
+# --- background services of a run: Redis, a mail sink, product processes ------------
+
+
+def process_tree(root: int) -> list[int]:
+    """A process and all its descendants (Linux /proc scan)."""
+    family, pending = [], [root]
+    while pending:
+        pid = pending.pop()
+        family.append(pid)
+        pending.extend(child_pids(pid))
+    return family
+
+
+def rss_kib(pids: Iterable[int]) -> int:
+    """Resident memory of the given processes together, in KiB (from /proc)."""
+    total = 0
+    for pid in pids:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue  # exited between listing and reading
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+                break
+    return total
+
+
+class BackgroundProcess:
+    """A long-running process of the run (worker, SMTP receiver), logged to a file.
+
+    It gets its own session, so stopping it (SIGTERM, then SIGKILL to what is left
+    of its process tree) never touches anything but what this run started.
+    """
+
+    def __init__(
+        self, name: str, argv: Sequence[str], env: Mapping[str, str], log: Path
+    ) -> None:
+        self.name = name
+        self.log = log
+        with log.open("ab") as out:
+            self.popen = subprocess.Popen(
+                list(argv),
+                cwd=REPO_ROOT,
+                env=dict(env),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+
+    def pids(self) -> list[int]:
+        """The process and its children (a Celery worker's pool processes)."""
+        return process_tree(self.popen.pid) if self.popen.poll() is None else []
+
+    def tail(self, chars: int = 3000) -> str:
+        return self.log.read_text(errors="replace")[-chars:]
+
+    def wait_for(self, text: str, timeout: float = 60.0) -> None:
+        """Wait for ``text`` in the log; raise with the log if it never comes."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in self.log.read_text(errors="replace"):
+                return
+            if self.popen.poll() is not None:
+                break
+            time.sleep(0.1)
+        raise RuntimeError(f"{self.name} did not start:\n{self.tail()}")
+
+    def wait_for_port(self, port: int, timeout: float = 60.0) -> None:
+        """Wait until something accepts connections on the loopback port."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.popen.poll() is not None:
+                break
+            try:
+                with socket.create_connection((HOST, port), timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"{self.name} does not listen on {port}:\n{self.tail()}")
+
+    def stop(self, timeout: float = 15.0) -> None:
+        family = self.pids()
+        if self.popen.poll() is None:
+            self.popen.terminate()
+            try:
+                self.popen.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait(timeout=5)
+        for pid in family[1:]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+class RedisServer:
+    """A private, non-persistent ``redis-server`` on a free loopback port.
+
+    Benchmarks must not share the machine's Redis: a queue left by another run (or
+    by the developer's worker) would be consumed, or consume ours.
+    """
+
+    def __init__(self, work_dir: Path) -> None:
+        import shutil
+
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [
+                shutil.which("redis-server") or "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                HOST,
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(work_dir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection((HOST, self.port), timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("redis-server did not start")
+
+    @property
+    def url(self) -> str:
+        return f"redis://{HOST}:{self.port}/0"
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+class MailSink:
+    """A loopback SMTP server that counts outgoing mail and drops it."""
+
+    def __init__(self) -> None:
+        import threading
+
+        from aiosmtpd.controller import Controller
+
+        sink = self
+        self.count = 0
+        self._lock = threading.Lock()
+
+        class Handler:
+            async def handle_DATA(
+                self, server: object, session: object, envelope: object
+            ) -> str:
+                with sink._lock:
+                    sink.count += 1
+                return "250 OK"
+
+        self.port = free_port()
+        self._controller = Controller(Handler(), hostname=HOST, port=self.port)
+        self._controller.start()
+
+    def stop(self) -> None:
+        self._controller.stop()

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import contextlib
 import csv
 import json
 import os
@@ -59,12 +58,15 @@ for entry in (REPO_ROOT, BENCH_DIR):
 import portal  # noqa: E402
 from _common import (  # noqa: E402
     HOST,
+    BackgroundProcess,
     Gunicorn,
-    child_pids,
+    MailSink,
+    RedisServer,
     command_line,
     free_port,
     manage,
     percentile,
+    rss_kib,
     venv_python,
     venv_tool,
 )
@@ -88,95 +90,6 @@ SEARCH_NAMES = (
 
 
 # --- the rig: Redis, a mail sink, the product's processes -----------------------------
-
-
-class Process:
-    """A background process of the run, logged to a file, stopped on exit."""
-
-    def __init__(self, name: str, argv: Sequence[str], env: dict[str, str], log: Path):
-        self.name = name
-        self.log = log
-        with log.open("ab") as out:
-            self.popen = subprocess.Popen(
-                list(argv),
-                cwd=REPO_ROOT,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-
-    def pids(self) -> list[int]:
-        family, pending = [], [self.popen.pid]
-        while pending:
-            pid = pending.pop()
-            family.append(pid)
-            pending.extend(child_pids(pid))
-        return family
-
-    def wait_for(self, text: str, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if text in self.log.read_text(errors="replace"):
-                return
-            if self.popen.poll() is not None:
-                break
-            time.sleep(0.2)
-        raise RuntimeError(
-            f"{self.name} did not start:\n{self.log.read_text()[-3000:]}"
-        )
-
-    def stop(self) -> None:
-        family = self.pids()
-        if self.popen.poll() is None:
-            self.popen.terminate()
-            try:
-                self.popen.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait(timeout=5)
-        for pid in family[1:]:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, 9)
-
-
-class MailSink:
-    """Outgoing mail goes here: counted, then dropped."""
-
-    def __init__(self) -> None:
-        from aiosmtpd.controller import Controller
-
-        sink = self
-        self.count = 0
-        self.lock = threading.Lock()
-
-        class Handler:
-            async def handle_DATA(
-                self, server: Any, session: Any, envelope: Any
-            ) -> str:
-                with sink.lock:
-                    sink.count += 1
-                return "250 OK"
-
-        self.port = free_port()
-        self.controller = Controller(Handler(), hostname=HOST, port=self.port)
-        self.controller.start()
-
-    def stop(self) -> None:
-        self.controller.stop()
-
-
-def rss_kib(pids: Sequence[int]) -> int:
-    total = 0
-    for pid in pids:
-        try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except OSError:
-            continue
-    return total
 
 
 class MemorySampler(threading.Thread):
@@ -415,6 +328,39 @@ class EmailBurst(threading.Thread):
 # --- locust ---------------------------------------------------------------------------
 
 
+class CommentWatcher(threading.Thread):
+    """Notes when the last distinct reply of the burst became a comment.
+
+    It watches while the customers' load still runs: the target is the delay after
+    the last email, not after the load test ends.
+    """
+
+    def __init__(self, burst: EmailBurst, since: datetime, limit: float = 600) -> None:
+        super().__init__(daemon=True)
+        self.burst, self.since, self.limit = burst, since, limit
+        self.made = 0
+        self.done_at = 0.0
+
+    def run(self) -> None:
+        from django.db import connection
+
+        from tickets.models import Comment
+
+        try:
+            self.burst.join()
+            deadline = self.burst.finished_at + self.limit
+            while True:
+                self.made = Comment.objects.filter(
+                    source="email", created_at__gte=self.since
+                ).count()
+                self.done_at = time.monotonic()
+                if self.made >= self.burst.unique_replies or self.done_at > deadline:
+                    return
+                time.sleep(0.5)
+        finally:
+            connection.close()
+
+
 def run_locust(
     port: int,
     users: int,
@@ -524,27 +470,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     database_url = os.environ.get("LOAD_DATABASE_URL", DEFAULT_DATABASE_URL)
     print(f"command: {command_line()}")
     work = Path(tempfile.mkdtemp(prefix="scalr-load-"))
-    redis_port = free_port()
-    redis = subprocess.Popen(
-        [
-            shutil.which("redis-server") or "redis-server",
-            "--port",
-            str(redis_port),
-            "--bind",
-            HOST,
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(work),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    redis = RedisServer(work)
     sink = MailSink()
     smtp_port = free_port()
-    redis_url = f"redis://{HOST}:{redis_port}/0"
+    redis_url = redis.url
     env = portal.bench_env(database_url)
     env.update(
         REDIS_URL=redis_url,
@@ -555,7 +484,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         MEDIA_ROOT=str(work / "media"),
         LOG_LEVEL="WARNING",
     )
-    processes: list[Process] = []
+    processes: list[BackgroundProcess] = []
     try:
         portal.ensure_database(database_url)
         manage("migrate", "--noinput", "-v0", env=env)
@@ -574,8 +503,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         from django.db import connection
 
-        from tickets.models import Comment
-
         limit_followers()
         people = prepare_people(args.users)
         senders = prepare_senders()
@@ -585,7 +512,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         connection.close()
 
         celery = venv_tool("celery")
-        worker = Process(
+        worker = BackgroundProcess(
             "worker",
             [
                 *(["nice", "-n", str(args.worker_nice)] if args.worker_nice else []),
@@ -603,7 +530,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             env,
             work / "worker.log",
         )
-        beat = Process(
+        beat = BackgroundProcess(
             "beat",
             [
                 celery,
@@ -618,7 +545,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             env,
             work / "beat.log",
         )
-        receiver = Process(
+        receiver = BackgroundProcess(
             "receiver",
             [venv_python(), "manage.py", "receive_mail", "--port", str(smtp_port)],
             env,
@@ -678,6 +605,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.email_start,
         )
         burst.start()
+        watcher = CommentWatcher(burst, started_at)
+        watcher.start()
         load_started = time.monotonic()
         rows = run_locust(
             web.port, args.users, args.duration, people_file, work, env, args.think
@@ -686,17 +615,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("gunicorn log (tail):\n" + web.log()[-3000:])
         load_seconds = time.monotonic() - load_started
         burst.join()
-
-        def email_comments() -> int:
-            return Comment.objects.filter(
-                source="email", created_at__gte=started_at
-            ).count()
-
-        deadline = burst.finished_at + 600
-        while email_comments() < burst.unique_replies and time.monotonic() < deadline:
-            time.sleep(1)
-        comments_after = time.monotonic() - burst.finished_at
-        made = email_comments()
+        watcher.join()
+        comments_after = watcher.done_at - burst.finished_at
+        made = watcher.made
         sampler.halt.set()
         sampler.join()
         memory = sampler.summary()
@@ -715,8 +636,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "hooks" in locals():
             hooks.stop()
         sink.stop()
-        redis.terminate()
-        redis.wait(timeout=10)
+        redis.stop()
     table, errors = report_requests(rows, load_seconds)
     hook = sorted(burst.latencies["webhook"])
     smtp = sorted(burst.latencies["smtp"])

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 
@@ -149,6 +150,10 @@ class InboundMessage(models.Model):
                 condition=Q(status="received"),
             ),
             models.Index(fields=["from_address", "received_at"], name="inbound_sender"),
+            # The sender rate limit matches addresses case-insensitively (iexact).
+            models.Index(
+                Upper("from_address"), "received_at", name="inbound_sender_ci"
+            ),
         ]
 
     def __str__(self) -> str:

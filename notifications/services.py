@@ -6,6 +6,7 @@ case the sweep resends it after ``EMAIL_OUTBOX_STALE_CLAIM_SECONDS`` (the
 documented crash window).
 """
 
+import contextlib
 import logging
 import smtplib
 from collections.abc import Iterable
@@ -15,6 +16,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import get_connection
+from django.core.mail.backends import filebased
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -75,13 +78,30 @@ def notification_enqueue(
 
 
 def deliveries_send_for_event(*, event_key: str) -> int:
-    """Send every pending delivery of one event; returns how many were sent."""
+    """Send every pending delivery of one event; returns how many were sent.
+
+    The event's messages share one connection to the mail server (one SMTP
+    session, or one HTTP session to the ESP): a reply on a busy ticket fans out
+    to dozens of recipients, and a handshake per message was most of the cost.
+    """
     ids = list(
         EmailDelivery.objects.filter(
             event_key=event_key, status=DeliveryStatus.PENDING
         ).values_list("pk", flat=True)
     )
-    return sum(delivery_send(delivery_id=delivery_id) for delivery_id in ids)
+    if not ids:
+        return 0
+    connection = get_connection()
+    if isinstance(connection, filebased.EmailBackend):
+        # It writes one file per connection; var/mail/ keeps one message a file.
+        return sum(delivery_send(delivery_id=delivery_id) for delivery_id in ids)
+    try:
+        return sum(
+            delivery_send(delivery_id=delivery_id, connection=connection)
+            for delivery_id in ids
+        )
+    finally:
+        connection.close()
 
 
 def _claim(delivery_id: int, now: datetime) -> bool:
@@ -113,8 +133,14 @@ def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
 
 
-def delivery_send(*, delivery_id: int) -> bool:
-    """Claim, send and mark one delivery. No transaction is open while sending."""
+def delivery_send(
+    *, delivery_id: int, connection: BaseEmailBackend | None = None
+) -> bool:
+    """Claim, send and mark one delivery. No transaction is open while sending.
+
+    ``connection`` is an open-on-demand backend shared by the caller's batch; it
+    is closed after a failure so the next message starts a fresh session.
+    """
     now = timezone.now()
     if not _claim(delivery_id, now):
         return False
@@ -124,9 +150,16 @@ def delivery_send(*, delivery_id: int) -> bool:
         return False
     try:
         message = build_message(delivery)
-        with get_connection() as connection:
+        if connection is None:
+            with get_connection() as own:
+                own.send_messages([message])
+        else:
+            connection.open()  # does nothing while the session is open
             connection.send_messages([message])
     except Exception as error:
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                connection.close()
         _record_failure(delivery, error)
         return False
     _finish(delivery, DeliveryStatus.SENT, "")

@@ -2,10 +2,12 @@
 
 Every contact of an organisation sees the same ticket list and threads, so the
 HTML is rendered once and reused until something of the organisation changes.
-The key carries a per-organisation version (replaced on commit of any write to
-its tickets, comments, priority changes or attachments) and a one-minute time
-bucket, which bounds how stale time-driven text ("due in …") and bulk updates
-that send no signal can be.
+Each entry is valid only under the per-organisation version it was rendered
+with (replaced on commit of any write to its tickets, comments, priority changes,
+attachments or sessions), and it expires a minute after it was rendered, which
+bounds how stale time-driven text ("due in …") and bulk updates that send no
+signal can be. (Entries expire a minute after their own rendering, not at shared
+minute boundaries, so a busy organisation's pages are not all rebuilt at once.)
 """
 
 import hashlib
@@ -17,8 +19,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone, translation
 
-FRAGMENT_TTL = 120  # seconds
-TIME_BUCKET = 60  # seconds
+STALE_AFTER = 60  # seconds an entry is served without a change
 
 
 def _version_key(organization_id: int) -> str:
@@ -57,12 +58,15 @@ def fragment(
     parts: tuple[Any, ...],
     render: Callable[[], str],
 ) -> str:
-    """Return cached HTML for ``name``/``parts`` or render and store it."""
+    """Return cached HTML for ``name``/``parts`` or render and store it.
+
+    The entry carries the organisation version it was rendered under and counts
+    only while that is still the current version; the version and the entry are
+    read in one round trip, which every view of a busy page pays.
+    """
     context = "\x1f".join(
         str(part)
         for part in (
-            organization_version(organization_id),
-            int(time.time()) // TIME_BUCKET,
             timezone.get_current_timezone_name(),
             translation.get_language(),
             *parts,
@@ -70,8 +74,14 @@ def fragment(
     )
     digest = hashlib.sha256(context.encode()).hexdigest()[:32]
     key = f"tickets:fragment:{name}:{organization_id}:{digest}"
-    html = cache.get(key)
-    if html is None:
-        html = render()
-        cache.set(key, html, FRAGMENT_TTL)
+    version_key = _version_key(organization_id)
+    found = cache.get_many([version_key, key])
+    version = found.get(version_key) or organization_version(organization_id)
+    entry = found.get(key)
+    if isinstance(entry, tuple) and entry[0] == version:
+        return str(entry[1])
+    # Read before rendering: a write that lands meanwhile bumps the version, and
+    # this entry, stored under the old one, is never served.
+    html = render()
+    cache.set(key, (version, html), STALE_AFTER)
     return html

@@ -53,18 +53,35 @@ def tickets_visible_to(user: User | AnonymousUser) -> QuerySet[Ticket]:
 
 
 def ticket_get_for_user(
-    user: User | AnonymousUser, number: int, *, for_update: bool = False
+    user: User | AnonymousUser,
+    number: int,
+    *,
+    for_update: bool = False,
+    with_people: bool = True,
 ) -> Ticket:
-    """Fetch one ticket the user may see, or raise Http404."""
-    queryset = tickets_visible_to(user).select_related(
-        "organization__tier", "requester", "assignee"
-    )
+    """Fetch one ticket the user may see, or raise Http404.
+
+    A contact's ticket is their organisation's, which ``contact_for_user`` has
+    already loaded with its tier, so it is reused rather than joined again.
+    ``with_people=False`` skips the requester and assignee joins for callers that
+    mostly need the row alone (the cached portal page); each then loads on first
+    access. Every join costs PostgreSQL planning time on every request.
+    """
+    contact = contact_for_user(user)
+    queryset = tickets_visible_to(user)
+    if with_people:
+        queryset = queryset.select_related("requester", "assignee")
+    if contact is None:
+        queryset = queryset.select_related("organization__tier")
     if for_update:
         queryset = queryset.select_for_update(of=("self",))
     try:
-        return queryset.get(number=number)
+        ticket = queryset.get(number=number)
     except (Ticket.DoesNotExist, ValueError, OverflowError):
         raise Http404("No such ticket.") from None
+    if contact is not None:
+        ticket.organization = contact.organization
+    return ticket
 
 
 def attachment_get_for_user(
@@ -125,6 +142,62 @@ def ticket_thread(ticket: Ticket, user: User | AnonymousUser) -> list[Any]:
 
 def ticket_description_attachments(ticket: Ticket) -> QuerySet[Attachment]:
     return Attachment.objects.filter(ticket=ticket, comment__isnull=True).order_by("id")
+
+
+# What a page shows of a person: ``display_name`` and whether they are support.
+_PERSON_FIELDS = ("id", "email", "first_name", "last_name", "is_staff")
+
+
+@dataclass(frozen=True)
+class TicketPageThread:
+    """What the portal's ticket page shows: the description's files and the thread.
+
+    ``entries`` holds comments (each with ``author``, ``session`` and its own
+    ``files`` loaded) and priority changes, in time order.
+    """
+
+    description_attachments: list[Attachment]
+    entries: list[Comment | PriorityChange]
+
+
+def ticket_page_thread(ticket: Ticket, user: User | AnonymousUser) -> TicketPageThread:
+    """The portal page's thread in four queries, however long it is.
+
+    ``ticket_thread`` (the admin's) joins every author and runs two attachment
+    queries; here the people (the requester and every author) come in one
+    primary-key lookup, and all of the ticket's files in one query, shared out to
+    the description and to the comments the user may read. Files of internal notes
+    never reach a customer because their notes are not loaded for them. Priority
+    changes come without who made them, which customers are not shown.
+
+    Sets ``ticket.requester`` and each comment's ``author`` and ``files``.
+    """
+    readable = Comment.objects.filter(ticket=ticket)
+    if not user.is_staff:
+        readable = readable.filter(is_public=True)
+    comments = list(
+        readable.select_related("session").defer("body", "email_message_id").order_by()
+    )
+    people = User.objects.only(*_PERSON_FIELDS).in_bulk(
+        {ticket.requester_id, *(comment.author_id for comment in comments)}
+    )
+    ticket.requester = people[ticket.requester_id]
+    by_comment: dict[int | None, list[Attachment]] = {None: []}
+    for comment in comments:
+        comment.author = people[comment.author_id]
+        comment.files = by_comment.setdefault(comment.pk, [])  # type: ignore[attr-defined]
+    for attachment in (
+        Attachment.objects.filter(ticket=ticket)
+        .only("id", "comment_id", "filename", "size")
+        .order_by("id")
+    ):
+        files = by_comment.get(attachment.comment_id)
+        if files is not None:
+            files.append(attachment)
+    changes = PriorityChange.objects.filter(ticket=ticket).order_by()
+    entries: list[Comment | PriorityChange] = [*comments, *changes]
+    entries.sort(key=lambda entry: (entry.created_at, entry.pk))
+    return TicketPageThread(description_attachments=by_comment[None], entries=entries)
 
 
 def response_targets_by_priority(tier_id: int) -> dict[int, ResponseTarget]:

@@ -193,14 +193,13 @@ def _render_detail(
     """
 
     def render_body(csrf_token: str) -> str:
+        thread = selectors.ticket_page_thread(ticket, request.user)
         return render_to_string(
             "tickets/_detail_body.html",
             {
                 "ticket": ticket,
-                "thread": selectors.ticket_thread(ticket, request.user),
-                "description_attachments": selectors.ticket_description_attachments(
-                    ticket
-                ),
+                "thread": thread.entries,
+                "description_attachments": thread.description_attachments,
                 "form": form,
                 "session_form": SessionProposeForm(),
                 "can_comment": ticket.status != Status.CLOSED or request.user.is_staff,
@@ -236,7 +235,9 @@ def _render_detail(
 @require_GET
 @login_required
 def ticket_detail(request: HttpRequest, number: int) -> HttpResponse:
-    ticket = selectors.ticket_get_for_user(request.user, number)
+    # The body usually comes from the cache, which needs the row alone; the thread
+    # selector loads the people when it is rendered.
+    ticket = selectors.ticket_get_for_user(request.user, number, with_people=False)
     return _render_detail(request, ticket, CommentForm())
 
 

@@ -1,5 +1,7 @@
 """Celery: at-least-once delivery with idempotent tasks (STYLE.md, conventions 3-4)."""
 
+from kombu import Queue
+
 from scalr_support.env import VAR_DIR, env
 
 _redis_url = env.str("REDIS_URL", default="")
@@ -17,7 +19,10 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 else:
     # Longer than any task's hard time limit plus any countdown, so Redis never
     # re-delivers a task that is still running.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": 2 * 60 * 60,
+        "queue_order_strategy": "priority",
+    }
 
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -30,6 +35,19 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Three queues, all consumed by every worker (a worker started without -Q takes
+# every queue listed here), in this order of precedence on Redis: a customer's
+# email becomes a comment first, then the sweeps run, then outgoing mail is sent.
+# A burst of replies is short (the receiver rate-limits senders, and parsing is
+# fast), while one reply can fan out to dozens of notifications: taken in turn,
+# the replies waited behind minutes of mail under load (docs/performance.md).
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = (Queue("inbound"), Queue("celery"), Queue("mail"))
+CELERY_TASK_ROUTES = {
+    "notifications.tasks.process_inbound": {"queue": "inbound"},
+    "notifications.tasks.deliver_event": {"queue": "mail"},
+    "notifications.tasks.send_delivery": {"queue": "mail"},
+}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Publishing happens after commit from web requests: fail fast when the broker is
 # down (the outbox sweeps resend from the database), never hang the request.

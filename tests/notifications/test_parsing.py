@@ -451,3 +451,12 @@ def test_parse_message_never_raises_on_corrupted_real_messages(
     assert not any(defect.startswith("ParseError") for defect in parsed.defects)
     json_safe = parsed.reply_text.encode("utf-8")  # no lone surrogates
     assert isinstance(json_safe, bytes)
+
+
+@pytest.mark.parametrize("path", sorted(FIXTURES.glob("*.eml")), ids=lambda p: p.name)
+def test_reply_text_is_extract_reply_of_the_body(path: Path) -> None:
+    # parse_message reuses stage 1 instead of running extract_reply again.
+    parsed = parse_message(fixture(path.name))
+
+    assert parsed.reply_text == extract_reply(parsed.text)
+    assert parsed.unquoted_text == strip_quoted_history(parsed.text)

@@ -250,6 +250,40 @@ def test_staff_see_internal_notes_in_the_portal(engineer_client, engineer):
     assert "CANARY-note" in page
 
 
+def test_each_file_is_listed_under_the_text_it_came_with(
+    alice_client, alice, engineer_client, engineer
+):
+    ticket = services.ticket_create(
+        requester=alice.user,
+        data=services.TicketInput("Logs", "see file", 3, "bug", "saas"),
+        files=[SimpleUploadedFile("description.log", b"d")],
+    )
+    services.comment_create(
+        ticket=ticket,
+        author=engineer,
+        body="Answer",
+        files=[SimpleUploadedFile("answer.txt", b"a")],
+    )
+    services.comment_create(
+        ticket=ticket,
+        author=engineer,
+        body="Note",
+        is_public=False,
+        files=[SimpleUploadedFile("note.txt", b"n")],
+    )
+    url = reverse("tickets:detail", args=[ticket.number])
+
+    customer_page = alice_client.get(url).content.decode()
+    staff_page = engineer_client.get(url).content.decode()
+
+    description, answer = customer_page.split('id="comment-')[:2]
+    assert "description.log" in description
+    assert "answer.txt" in answer
+    assert "description.log" not in answer
+    assert "note.txt" not in customer_page
+    assert "note.txt" in staff_page.split("tag-internal")[1]
+
+
 def test_unknown_ticket_number_is_not_found(alice_client):
     assert alice_client.get("/tickets/99999999999999999999/").status_code == 404
 
@@ -560,6 +594,22 @@ def test_ticket_detail_query_count_is_constant(
 
     assert response.status_code == 200
     assert response.content.decode().count('class="entry card') == count
+
+
+def test_a_cached_ticket_page_reads_only_the_ticket_row(
+    alice_client, alice, engineer, django_assert_max_num_queries
+):
+    ticket = TicketFactory(organization=alice.organization)
+    CommentFactory.create_batch(3, ticket=ticket, author=engineer)
+    url = reverse("tickets:detail", args=[ticket.number])
+    alice_client.get(url)
+
+    # session, user, contact (middleware), then the ticket through the gate
+    with django_assert_max_num_queries(4):
+        response = alice_client.get(url)
+
+    assert response.status_code == 200
+    assert response.content.decode().count('class="entry card') == 3
 
 
 def test_staff_list_shows_every_organisation(engineer_client, alice, gina):

@@ -1,9 +1,12 @@
 """Cached list and thread fragments never show stale or foreign content."""
 
+import time
+
 import pytest
 from django.urls import reverse
 
 from tests.factories import TicketFactory
+from tickets import cache as ticket_cache
 from tickets import services
 from tickets.choices import Status
 
@@ -70,3 +73,52 @@ def test_cached_page_carries_each_visitors_own_csrf_token(
         reverse("tickets:solve", args=[ticket.number]), {"csrfmiddlewaretoken": token}
     )
     assert response.status_code == 302
+
+
+def test_an_entry_rendered_before_a_change_is_rendered_again(alice):
+    def fragment(html: str) -> str:
+        return ticket_cache.fragment(
+            organization_id=alice.organization_id,
+            name="test",
+            parts=(1,),
+            render=lambda: html,
+        )
+
+    assert fragment("first") == "first"
+    assert fragment("second") == "first"
+
+    ticket_cache.organization_changed(alice.organization_id)
+
+    assert fragment("second") == "second"
+
+
+def test_thread_shows_a_priority_change_after_it_was_cached(
+    alice_client, alice, engineer
+):
+    ticket = TicketFactory(organization=alice.organization)
+    url = reverse("tickets:detail", args=[ticket.number])
+    alice_client.get(url)
+
+    services.ticket_priority_change(
+        ticket=ticket, actor=engineer, priority=0, reason="CANARY-prod-down"
+    )
+
+    assert "CANARY-prod-down" in alice_client.get(url).content.decode()
+
+
+def test_a_change_that_sends_no_signal_shows_once_the_entry_is_stale(
+    alice_client, alice, monkeypatch
+):
+    """Bulk updates bypass the signals; entries expire after ``STALE_AFTER``."""
+    monkeypatch.setattr(ticket_cache, "STALE_AFTER", 1)
+    ticket = TicketFactory(organization=alice.organization, subject="Old subject")
+    url = reverse("tickets:detail", args=[ticket.number])
+    assert "Old subject" in alice_client.get(url).content.decode()
+
+    type(ticket).objects.filter(pk=ticket.pk).update(subject="Quietly renamed")
+    assert "Old subject" in alice_client.get(url).content.decode()  # still cached
+
+    time.sleep(1.2)
+    page = alice_client.get(url).content.decode()
+    assert "Old subject" not in page
+    assert "Quietly renamed" in page
