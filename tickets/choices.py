@@ -1,7 +1,12 @@
 """The fixed vocabularies of a ticket, with the policy's own wording."""
 
+from typing import TYPE_CHECKING
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class Priority(models.IntegerChoices):
@@ -12,7 +17,7 @@ class Priority(models.IntegerChoices):
     TRIVIAL = 4, _("P4 Trivial")
 
 
-PRIORITY_DESCRIPTIONS: dict[int, str] = {
+PRIORITY_DESCRIPTIONS: "dict[int, StrOrPromise]" = {
     Priority.BLOCKER: _(
         "Production use of the Software is stopped or so severely impacted that it "
         "cannot continue to operate, and the operation is mission critical to the "
@@ -83,7 +88,7 @@ class ScopeExclusion(models.TextChoices):
 
 
 # The policy's own words for each exclusion, shown to the customer.
-SCOPE_REASONS: dict[str, str] = {
+SCOPE_REASONS: "dict[str, StrOrPromise]" = {
     ScopeExclusion.THIRD_PARTY_SOFTWARE: _(
         "Scalr has no obligation to support third-party software used in "
         "conjunction with the Software."

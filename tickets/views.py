@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from maintenance.selectors import schedule_current
 from scalr_support.common.errors import ServiceError
+from scalr_support.common.http import AuthenticatedHttpRequest
 
 from . import cache as ticket_cache
 from . import lifecycle, selectors, services, sessions
@@ -113,7 +114,7 @@ def _priority_help(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 @login_required
-def ticket_new(request: HttpRequest) -> HttpResponse:
+def ticket_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     contact = request.contact  # type: ignore[attr-defined]
     if contact is None or not contact.is_technical_contact:
         return render(
@@ -234,7 +235,7 @@ def _render_detail(
 
 @require_GET
 @login_required
-def ticket_detail(request: HttpRequest, number: int) -> HttpResponse:
+def ticket_detail(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
     # The body usually comes from the cache, which needs the row alone; the thread
     # selector loads the people when it is rendered.
     ticket = selectors.ticket_get_for_user(request.user, number, with_people=False)
@@ -243,7 +244,7 @@ def ticket_detail(request: HttpRequest, number: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def comment_create(request: HttpRequest, number: int) -> HttpResponse:
+def comment_create(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
     ticket = selectors.ticket_get_for_user(request.user, number)
     form = CommentForm(request.POST, request.FILES)
     if form.is_valid():
@@ -266,7 +267,7 @@ def comment_create(request: HttpRequest, number: int) -> HttpResponse:
 
 
 def _status_action(
-    request: HttpRequest, number: int, status: str, done: str
+    request: AuthenticatedHttpRequest, number: int, status: str, done: str
 ) -> HttpResponse:
     ticket = selectors.ticket_get_for_user(request.user, number)
     try:
@@ -280,7 +281,7 @@ def _status_action(
 
 @require_POST
 @login_required
-def ticket_solve(request: HttpRequest, number: int) -> HttpResponse:
+def ticket_solve(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
     return _status_action(
         request, number, Status.SOLVED, _("The ticket is marked solved.")
     )
@@ -288,7 +289,7 @@ def ticket_solve(request: HttpRequest, number: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def ticket_reopen(request: HttpRequest, number: int) -> HttpResponse:
+def ticket_reopen(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
     return _status_action(request, number, Status.OPEN, _("The ticket is open again."))
 
 
@@ -311,7 +312,7 @@ def attachment_download(
 
 
 @login_required
-def notification_preferences(request: HttpRequest) -> HttpResponse:
+def notification_preferences(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Let a contact choose whether to hear about all of the organisation's tickets."""
     contact = request.contact  # type: ignore[attr-defined]
     if contact is None:
@@ -331,7 +332,11 @@ def notification_preferences(request: HttpRequest) -> HttpResponse:
 
 
 def _session_answer(
-    request: HttpRequest, number: int, session_id: int, answer: Any, done: str
+    request: AuthenticatedHttpRequest,
+    number: int,
+    session_id: int,
+    answer: Any,
+    done: str,
 ) -> HttpResponse:
     ticket = selectors.ticket_get_for_user(request.user, number)
     session = sessions.session_get_for_user(request.user, ticket, session_id)
@@ -348,7 +353,9 @@ def _session_answer(
 
 @require_POST
 @login_required
-def session_accept(request: HttpRequest, number: int, session_id: int) -> HttpResponse:
+def session_accept(
+    request: AuthenticatedHttpRequest, number: int, session_id: int
+) -> HttpResponse:
     return _session_answer(
         request,
         number,
@@ -360,7 +367,9 @@ def session_accept(request: HttpRequest, number: int, session_id: int) -> HttpRe
 
 @require_POST
 @login_required
-def session_propose(request: HttpRequest, number: int, session_id: int) -> HttpResponse:
+def session_propose(
+    request: AuthenticatedHttpRequest, number: int, session_id: int
+) -> HttpResponse:
     form = SessionProposeForm(request.POST)
     if not form.is_valid():
         selectors.ticket_get_for_user(request.user, number)  # 404 before anything
