@@ -45,6 +45,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Any
@@ -230,7 +231,7 @@ def reply_message(sender: str, to: str, body: str, *, auto: bool) -> bytes:
     if auto:
         message["Auto-Submitted"] = "auto-replied"
     message.set_content(body)
-    return message.as_bytes()
+    return message.as_bytes(policy=SMTP_POLICY)  # CRLF, as an MTA sends it
 
 
 class EmailBurst(threading.Thread):
