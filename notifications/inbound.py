@@ -9,13 +9,14 @@ unique Message-ID on comments makes duplicate deliveries one comment.
 
 import hashlib
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import BooleanField, Exists, F, Q, Value
 from django.utils import timezone
 
 from scalr_support.common.errors import ServiceError, ValidationFailed
@@ -70,35 +71,29 @@ def inbound_store(
     return message
 
 
-def _count_attempt(inbound_id: int) -> int | None:
+def _count_attempt(inbound_id: int) -> bool:
     """Record a delivery attempt outside the processing transaction.
 
     A message that kills its worker rolls back everything else, but not this; after
-    MAX_ATTEMPTS it is parked instead of killing workers forever.
+    MAX_ATTEMPTS it is parked instead of killing workers forever. False when the
+    message is no longer waiting (done, parked or set aside).
     """
-    updated = InboundMessage.objects.filter(
-        pk=inbound_id, status=InboundStatus.RECEIVED
-    ).update(attempts=F("attempts") + 1)
-    if not updated:
-        return None
-    return InboundMessage.objects.values_list("attempts", flat=True).get(pk=inbound_id)
+    return bool(
+        InboundMessage.objects.filter(
+            pk=inbound_id, status=InboundStatus.RECEIVED
+        ).update(attempts=F("attempts") + 1)
+    )
 
 
 def inbound_process(*, inbound_id: int) -> str | None:
     """Turn one stored message into a comment or ticket, or set it aside with a reason.
 
-    Returns the final status, or None if another worker has it or it is done.
+    Returns the final status, or None if another worker has it or it is done. The
+    attempt count is read from the locked row, so a message another worker holds
+    is neither processed nor parked here.
     """
-    attempts = _count_attempt(inbound_id)
-    if attempts is None:
+    if not _count_attempt(inbound_id):
         return None
-    if attempts > MAX_ATTEMPTS:
-        InboundMessage.objects.filter(pk=inbound_id).update(
-            status=InboundStatus.PARKED,
-            reason=f"Processing failed {MAX_ATTEMPTS} times; parked for a person.",
-        )
-        logger.error("inbound %s parked after %s attempts", inbound_id, MAX_ATTEMPTS)
-        return InboundStatus.PARKED
     with transaction.atomic():
         message = (
             InboundMessage.objects.select_for_update(skip_locked=True)
@@ -107,6 +102,16 @@ def inbound_process(*, inbound_id: int) -> str | None:
         )
         if message is None:
             return None
+        if message.attempts > MAX_ATTEMPTS:
+            message.status = InboundStatus.PARKED
+            message.reason = (
+                f"Processing failed {MAX_ATTEMPTS} times; parked for a person."
+            )
+            message.save(update_fields=["status", "reason"])
+            logger.error(
+                "inbound %s parked after %s attempts", inbound_id, MAX_ATTEMPTS
+            )
+            return InboundStatus.PARKED
         from .parsing import parse_message
 
         parsed = parse_message(bytes(message.raw))
@@ -148,15 +153,18 @@ def _route(message: InboundMessage, parsed: "ParsedMessage") -> tuple[str, str]:
             InboundStatus.IGNORED,
             "Automatic report (feedback, receipt or delivery notice).",
         )
-    if _is_our_own(parsed):
+    if _has_our_domain(parsed):
         return InboundStatus.IGNORED, "One of our own messages came back."
-    if _sender_rate_exceeded(message, parsed):
+    duplicate_key = _dedupe_key(message, parsed)
+    screening = _screen(message, parsed, duplicate_key)
+    if screening.ours:
+        return InboundStatus.IGNORED, "One of our own messages came back."
+    if screening.rate_limited:
         return (
             InboundStatus.QUARANTINED,
             "Too many messages from this sender; rate limited.",
         )
-    duplicate_key = _dedupe_key(message, parsed)
-    if _already_added(duplicate_key):
+    if screening.duplicate:
         return InboundStatus.IGNORED, "Duplicate of a message already added."
     try:
         destination = destination_for(parsed, envelope_from=message.envelope_from)
@@ -172,41 +180,67 @@ def _route(message: InboundMessage, parsed: "ParsedMessage") -> tuple[str, str]:
     return InboundStatus.PROCESSED, ""
 
 
-def _is_our_own(parsed: "ParsedMessage") -> bool:
+def _has_our_domain(parsed: "ParsedMessage") -> bool:
+    """Whether the Message-ID is one we made (no query needed)."""
     if not parsed.message_id:
         return False
     domain = parsed.message_id.strip("<>").rpartition("@")[2].lower()
-    if domain == settings.SUPPORT_EMAIL_DOMAIN.lower():
-        return True
-    return EmailDelivery.objects.filter(
-        message_id=f"<{parsed.message_id.strip('<>')}>"
-    ).exists()
+    return domain == settings.SUPPORT_EMAIL_DOMAIN.lower()
 
 
-def _sender_rate_exceeded(message: InboundMessage, parsed: "ParsedMessage") -> bool:
-    """Whether the sender passed the limit; case-insensitive, as addresses are.
+@dataclass(frozen=True)
+class _Screening:
+    """What the other rows say about a message, in the order it is decided."""
 
-    The ``inbound_sender_ci`` index serves the ``iexact`` match, and counting stops
-    at the limit, so a mailbox that loops with us costs no more than a quiet one.
+    ours: bool  # a Message-ID of a notification we sent
+    rate_limited: bool  # the sender passed SENDER_RATE_LIMIT in the window
+    duplicate: bool  # a comment or ticket already carries the dedupe key
+
+
+def _screen(message: InboundMessage, parsed: "ParsedMessage", key: str) -> _Screening:
+    """Ask the three questions that read other rows in one query (four EXISTS).
+
+    The sender match is case-insensitive, as addresses are, and served by the
+    ``inbound_sender_ci`` index; asking whether a SENDER_RATE_LIMIT-th recent
+    message exists stops the scan there, so a mailbox that loops with us costs no
+    more than a quiet one. The duplicate check is only a shortcut: the unique
+    constraints on both Message-ID columns still settle two deliveries racing
+    (``IntegrityError`` in ``_route``).
     """
-    if not parsed.from_address:
-        return False
-    since = timezone.now() - SENDER_RATE_WINDOW
-    recent = InboundMessage.objects.filter(
-        from_address__iexact=parsed.from_address, received_at__gte=since
-    ).exclude(pk=message.pk)
-    return recent[:SENDER_RATE_LIMIT].count() >= SENDER_RATE_LIMIT
-
-
-def _already_added(key: str) -> bool:
-    """Whether a comment or ticket already carries this Message-ID (one query).
-
-    Only a shortcut: the unique constraints on both columns still settle two
-    deliveries racing (``IntegrityError`` in ``_route``).
-    """
-    comments = Comment.objects.filter(email_message_id=key).values("pk")
-    tickets = Ticket.objects.filter(email_message_id=key).values("pk")
-    return comments.union(tickets, all=True).exists()
+    false = Value(False, output_field=BooleanField())
+    ours: Exists | Value = false
+    if parsed.message_id:
+        ours = Exists(
+            EmailDelivery.objects.filter(
+                message_id=f"<{parsed.message_id.strip('<>')}>"
+            )
+        )
+    rate_limited: Exists | Value = false
+    if parsed.from_address:
+        recent = (
+            InboundMessage.objects.filter(
+                from_address__iexact=parsed.from_address,
+                received_at__gte=timezone.now() - SENDER_RATE_WINDOW,
+            )
+            .exclude(pk=message.pk)
+            .order_by()
+        )
+        rate_limited = Exists(recent[SENDER_RATE_LIMIT - 1 :])
+    ours_found, limited, comment_found, ticket_found = (
+        InboundMessage.objects.filter(pk=message.pk)
+        .values_list(
+            ours,
+            rate_limited,
+            Exists(Comment.objects.filter(email_message_id=key)),
+            Exists(Ticket.objects.filter(email_message_id=key)),
+        )
+        .get()
+    )
+    return _Screening(
+        ours=ours_found,
+        rate_limited=limited,
+        duplicate=comment_found or ticket_found,
+    )
 
 
 def _dedupe_key(message: InboundMessage, parsed: "ParsedMessage") -> str:
@@ -256,6 +290,7 @@ def _apply(
             )
     return ticket_services.comment_create(
         ticket=ticket,
+        ticket_locked=True,
         author=destination.author,
         body=body,
         is_public=True,

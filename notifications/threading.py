@@ -6,6 +6,7 @@ Anything doubtful raises SenderRefused, and the message is quarantined with the
 reason, never dropped.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -30,8 +31,14 @@ class SenderRefused(ServiceError):
 
 @dataclass(frozen=True)
 class Destination:
+    """Who is writing, and the ticket they write on (None: open a new one).
+
+    The ticket is locked (``SELECT ... FOR UPDATE``), so ``destination_for`` must
+    run in the transaction that adds the comment.
+    """
+
     author: User
-    ticket: Ticket | None  # None: open a new ticket
+    ticket: Ticket | None
 
 
 def _sender_addresses(parsed: "ParsedMessage", envelope_from: str) -> set[str]:
@@ -46,7 +53,7 @@ def _user_by_email(address: str) -> User | None:
 
 
 def _from_token(
-    parsed: "ParsedMessage", envelope_from: str, tokens: list[str]
+    parsed: "ParsedMessage", envelope_from: str, tokens: Sequence[str]
 ) -> Destination:
     verified = [found for token in tokens if (found := reply_token_read(token))]
     if not verified:
@@ -60,12 +67,21 @@ def _from_token(
             "The sender is not the person this reply address was sent to."
         )
     try:
-        ticket = ticket_get_for_user(user, token.ticket_number)
+        ticket = _ticket_locked(user, token.ticket_number)
     except Http404:
         raise SenderRefused(
             "The reply token's recipient can no longer see that ticket."
         ) from None
     return Destination(author=user, ticket=ticket)
+
+
+def _ticket_locked(user: User, number: int) -> Ticket:
+    """The ticket through the access gate, row-locked for the comment to come.
+
+    Taken here, once, so that ``comment_create`` need not read it again; the
+    people are left out because the reply path uses only their ids.
+    """
+    return ticket_get_for_user(user, number, for_update=True, with_people=False)
 
 
 def _referenced_ticket(parsed: "ParsedMessage") -> int | None:
@@ -99,7 +115,10 @@ def _thread_number(message_id: str) -> int | None:
 
 
 def destination_for(parsed: "ParsedMessage", *, envelope_from: str = "") -> Destination:
-    """Who wrote this and where it goes; raises SenderRefused when in doubt."""
+    """Who wrote this and where it goes; raises SenderRefused when in doubt.
+
+    Call inside the processing transaction: the ticket comes back row-locked.
+    """
     if parsed.reply_tokens:
         return _from_token(parsed, envelope_from, parsed.reply_tokens)
     sender = _user_by_email(parsed.from_address) if parsed.from_address else None
@@ -108,9 +127,7 @@ def destination_for(parsed: "ParsedMessage", *, envelope_from: str = "") -> Dest
     number = _referenced_ticket(parsed)
     if number is not None:
         try:
-            return Destination(
-                author=sender, ticket=ticket_get_for_user(sender, number)
-            )
+            return Destination(author=sender, ticket=_ticket_locked(sender, number))
         except Http404:
             raise SenderRefused(
                 "The sender is not a contact of the referenced ticket's organisation."

@@ -8,7 +8,7 @@ from tickets.choices import Status
 from tickets.models import Comment, PriorityChange, Ticket
 
 from .models import Event
-from .recipients import support_staff, ticket_handlers, ticket_watchers
+from .recipients import customer_reply_recipients, support_staff, ticket_watchers
 from .services import notification_enqueue
 
 
@@ -30,10 +30,7 @@ def comment_added(comment: Comment) -> None:
         recipients = ticket_watchers(ticket, exclude=[comment.author_id])
     else:
         event = Event.CUSTOMER_REPLIED
-        recipients = [
-            *ticket_handlers(ticket),
-            *ticket_watchers(ticket, exclude=[comment.author_id]),
-        ]
+        recipients = customer_reply_recipients(ticket, author_id=comment.author_id)
     notification_enqueue(
         event=event,
         event_key=f"comment:{comment.pk}",

@@ -107,10 +107,21 @@ class _Terms:
     calendar: BusinessCalendar | None
 
 
-def _terms(ticket: Ticket, priority: int) -> _Terms:
-    organization = Organization.objects.select_related("business_calendar").get(
+def _organization_of(ticket: Ticket) -> Organization:
+    """The ticket's organisation, reusing the row a caller already loaded.
+
+    The email and portal paths read the organisation (with its tier) through the
+    access gate in the same transaction; reading it again buys nothing.
+    """
+    if Ticket._meta.get_field("organization").is_cached(ticket):
+        return ticket.organization
+    return Organization.objects.select_related("business_calendar").get(
         pk=ticket.organization_id
     )
+
+
+def _terms(ticket: Ticket, priority: int) -> _Terms:
+    organization = _organization_of(ticket)
     target = ResponseTarget.objects.filter(
         tier_id=organization.tier_id, priority=priority
     ).first()
@@ -225,8 +236,14 @@ def _notify_on_commit(inserted: list[SlaTransition]) -> None:
         enqueue_on_commit(sla_notify)
 
 
-def _sync_ticket(ticket: Ticket, clock: ResponseClock) -> None:
-    """Copy the current clock onto the ticket's SLA fields and save them."""
+def _sync_ticket(
+    ticket: Ticket, clock: ResponseClock, *, save_with: list[str] | None = None
+) -> None:
+    """Copy the current clock onto the ticket's SLA fields and save them.
+
+    With ``save_with``, the fields are added to that list instead, for a caller
+    that saves the locked ticket once after this (one UPDATE, not two).
+    """
     running = clock.is_running
     ticket.sla_due_at = clock.due_at if running else None
     ticket.sla_at_risk_at = clock.at_risk_at if running else None
@@ -235,10 +252,19 @@ def _sync_ticket(ticket: Ticket, clock: ResponseClock) -> None:
     if clock.kind == ClockKind.FIRST_RESPONSE:
         ticket.first_response_due_at = clock.due_at
         ticket.first_responded_at = clock.responded_at
-    ticket.save(update_fields=TICKET_SLA_FIELDS)
+    if save_with is None:
+        ticket.save(update_fields=TICKET_SLA_FIELDS)
+    else:
+        save_with.extend(f for f in TICKET_SLA_FIELDS if f not in save_with)
 
 
-def _clock_start(*, ticket: Ticket, kind: str, started_at: datetime) -> ResponseClock:
+def _clock_start(
+    *,
+    ticket: Ticket,
+    kind: str,
+    started_at: datetime,
+    save_with: list[str] | None = None,
+) -> ResponseClock:
     terms = _terms(ticket, ticket.priority)
     clock = ResponseClock(
         ticket=ticket,
@@ -249,19 +275,22 @@ def _clock_start(*, ticket: Ticket, kind: str, started_at: datetime) -> Response
     )
     _apply_terms(clock, priority=ticket.priority, target=terms.target, spec=terms.spec)
     clock.save()
-    _sync_ticket(ticket, clock)
+    _sync_ticket(ticket, clock, save_with=save_with)
     return clock
 
 
-def _latest_clock(ticket: Ticket) -> ResponseClock | None:
-    """Lock and return the ticket's newest clock (the running one, if any)."""
-    return (
-        ResponseClock.objects.select_for_update(of=("self",))
-        .select_related("calendar")
-        .filter(ticket_id=ticket.pk)
-        .order_by("-started_at", "-id")
-        .first()
-    )
+def _latest_clock(
+    ticket: Ticket, *, with_calendar: bool = True
+) -> ResponseClock | None:
+    """Lock and return the ticket's newest clock (the running one, if any).
+
+    ``with_calendar=False`` skips the calendar join for callers that only stop or
+    start clocks: a clock's deadline is recomputed only on reprioritisation.
+    """
+    clocks = ResponseClock.objects.select_for_update(of=("self",))
+    if with_calendar:
+        clocks = clocks.select_related("calendar")
+    return clocks.filter(ticket_id=ticket.pk).order_by("-started_at", "-id").first()
 
 
 def response_clock_start_first(*, ticket: Ticket) -> ResponseClock:
@@ -278,7 +307,7 @@ def response_clock_start_first(*, ticket: Ticket) -> ResponseClock:
 
 
 def response_clock_handle_comment(
-    *, ticket: Ticket, comment: Comment
+    *, ticket: Ticket, comment: Comment, save_with: list[str] | None = None
 ) -> ResponseClock | None:
     """Stop or start a clock for a new comment; return the clock it touched.
 
@@ -288,10 +317,12 @@ def response_clock_handle_comment(
     clock; internal notes and customer comments while a clock runs do nothing.
     A reply after the due time records the missed transitions on the spot, without
     notifications: the answer they would ask for has been given.
+    ``save_with``: the caller's list of ticket fields still to save; the SLA fields
+    are added to it rather than saved here, and the caller must save them.
     """
     if not comment.is_public:
         return None
-    latest = _latest_clock(ticket)
+    latest = _latest_clock(ticket, with_calendar=False)
     by_staff = comment.author.is_staff
     if by_staff:
         if latest is None or not latest.is_running:
@@ -308,12 +339,15 @@ def response_clock_handle_comment(
             ]
         )
         _transitions_insert(missed)
-        _sync_ticket(ticket, latest)
+        _sync_ticket(ticket, latest, save_with=save_with)
         return latest
     if latest is None or latest.is_running:
         return None
     return _clock_start(
-        ticket=ticket, kind=ClockKind.NEXT_RESPONSE, started_at=comment.created_at
+        ticket=ticket,
+        kind=ClockKind.NEXT_RESPONSE,
+        started_at=comment.created_at,
+        save_with=save_with,
     )
 
 

@@ -11,6 +11,7 @@ minute boundaries, so a busy organisation's pages are not all rebuilt at once.)
 """
 
 import hashlib
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -37,18 +38,79 @@ def organization_version(organization_id: int) -> str:
     return str(version)
 
 
+class _Bumps:
+    """Organisations changed in the open transaction, bumped again when it commits.
+
+    Registered with ``transaction.on_commit`` as itself, so that Django's own
+    bookkeeping says whether it still counts: a rollback (of the transaction, or
+    of the savepoint it was registered in) drops it along with the other
+    callbacks, and the next change starts a new one.
+    """
+
+    def __init__(self) -> None:
+        self.organization_ids: set[int] = set()
+        # Bumped now and rendered by nobody since: another write needs no bump.
+        self.unread: set[int] = set()
+
+    def __call__(self) -> None:
+        _bump(self.organization_ids)
+
+
+_state = threading.local()
+
+
+def _bump(organization_ids: set[int]) -> None:
+    """Give each organisation a new version, in one round trip."""
+    version = str(time.time_ns())
+    if len(organization_ids) == 1:
+        (organization_id,) = organization_ids
+        cache.set(_version_key(organization_id), version, timeout=None)
+    elif organization_ids:
+        cache.set_many(
+            {_version_key(pk): version for pk in organization_ids}, timeout=None
+        )
+
+
+def _current_bumps() -> _Bumps | None:
+    """This thread's pending bumps, while their callback is still queued.
+
+    Not once it has run, nor after a rollback dropped it: then the state it holds
+    belongs to a finished transaction and must not suppress any bump.
+    """
+    bumps: _Bumps | None = getattr(_state, "bumps", None)
+    if bumps is None:
+        return None
+    # run_on_commit holds (savepoint ids, callback, robust) for the open transaction.
+    queued = transaction.get_connection().run_on_commit
+    return bumps if any(entry[1] is bumps for entry in queued) else None
+
+
 def organization_changed(organization_id: int) -> None:
     """Invalidate the organisation's fragments now and again on commit.
 
     The second bump matters: a page rendered between the write and the commit
     still saw the old rows and may have cached them under the first new version.
+    Within one transaction an organisation is bumped once now and once on
+    commit however many of its rows the block writes (an email reply saves a
+    comment and its ticket): every Redis round trip is paid by the writer. Only
+    this thread can see the block's rows before the commit, so a later write is
+    bumped now again only if this thread rendered a fragment in between.
+    Outside a transaction the write is already committed, so one bump does.
     """
-
-    def bump() -> None:
-        cache.set(_version_key(organization_id), str(time.time_ns()), timeout=None)
-
-    bump()
-    transaction.on_commit(bump)
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        _bump({organization_id})
+        return
+    bumps = _current_bumps()
+    if bumps is None:
+        bumps = _Bumps()
+        transaction.on_commit(bumps)
+        _state.bumps = bumps
+    elif organization_id in bumps.unread:
+        return
+    bumps.organization_ids.add(organization_id)
+    bumps.unread.add(organization_id)
+    _bump({organization_id})
 
 
 def fragment(
@@ -74,6 +136,9 @@ def fragment(
     )
     digest = hashlib.sha256(context.encode()).hexdigest()[:32]
     key = f"tickets:fragment:{name}:{organization_id}:{digest}"
+    bumps: _Bumps | None = getattr(_state, "bumps", None)
+    if bumps is not None:
+        bumps.unread.discard(organization_id)
     version_key = _version_key(organization_id)
     found = cache.get_many([version_key, key])
     version = found.get(version_key) or organization_version(organization_id)

@@ -105,7 +105,7 @@ def _store_attachments(
             uploaded_by=uploader,
         )
         attachment.file.save(item.filename, item.upload, save=False)
-        stored_names.append(attachment.file.name)
+        stored_names.append(str(attachment.file.name))  # set by save()
         attachment.save()
 
 
@@ -211,6 +211,7 @@ def comment_create(
     files: Sequence[UploadedFile] = (),
     email_message_id: str = "",
     reopen_closed: bool = False,
+    ticket_locked: bool = False,
 ) -> Comment:
     """Add a public reply or (staff only) an internal note, with files.
 
@@ -218,17 +219,26 @@ def comment_create(
     carries the conversation on. Email replies soon after closing reopen it instead
     (``reopen_closed``). Internal notes change neither status nor the activity time
     customers see. ``email_message_id`` is unique, so one email is one comment.
+    ``ticket_locked``: the caller read ``ticket`` with ``SELECT ... FOR UPDATE`` in
+    the transaction it is still in (the email gateway does, through the access
+    gate), so it is current and is written as it is instead of read again.
     """
     body = body.strip()
     if not body and not files:
         raise ValidationFailed(_("Write a comment or attach a file."), field="body")
     if not is_public and not author.is_staff:
         raise NotAllowed(_("Only support staff can write internal notes."))
+    if ticket_locked and not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("ticket_locked: the row lock ended with its transaction")
     uploads = check_uploads(files)
     stored: list[str] = []
     try:
         with transaction.atomic():
-            locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+            locked = (
+                ticket
+                if ticket_locked
+                else Ticket.objects.select_for_update().get(pk=ticket.pk)
+            )
             if locked.status == Status.CLOSED and not (
                 author.is_staff or reopen_closed
             ):
@@ -258,8 +268,10 @@ def comment_create(
                 status = _status_after_comment(locked.status, by_staff=author.is_staff)
                 if status != locked.status:
                     _apply_status(locked, status, comment.created_at, fields)
+            sla_services.response_clock_handle_comment(
+                ticket=locked, comment=comment, save_with=fields
+            )
             locked.save(update_fields=fields)
-            sla_services.response_clock_handle_comment(ticket=locked, comment=comment)
             ticket_events.comment_added(comment)
             if "status" in fields:
                 ticket_events.status_changed(locked, by_user_id=author.pk)

@@ -558,3 +558,48 @@ def test_two_concurrent_deliveries_of_one_message_make_one_comment():
 
     assert Comment.objects.filter(ticket=ticket).count() == 1
     assert sorted(results) == [InboundStatus.IGNORED, InboundStatus.PROCESSED]
+
+
+def test_a_reply_that_restarts_the_clock_costs_nineteen_queries(
+    alice, django_assert_max_num_queries
+):
+    """The busiest path: a customer's reply to support's answer, through the token.
+
+    Pinned so that a change that adds a query per message shows up here: the
+    email gateway's throughput follows its round trips. Nineteen counts four
+    SAVEPOINT/RELEASE statements (the test's transaction makes both blocks
+    savepoints) and the attempt counter's own statement.
+    """
+    from tickets import services as ticket_services
+    from tickets.choices import Category, Deployment, Priority
+
+    engineer = StaffFactory()
+    engineer.groups.add(Group.objects.get(name=SUPPORT_ENGINEER))
+    opened = ticket_services.ticket_create(
+        requester=alice.user,
+        data=ticket_services.TicketInput(
+            subject="Runs stuck",
+            description="Since this morning.",
+            priority=Priority.MAJOR,
+            category=Category.QUESTION,
+            deployment=Deployment.SAAS,
+        ),
+    )
+    ticket_services.comment_create(
+        ticket=opened, author=engineer, body="Restart the agent."
+    )
+    stored = inbound_store(
+        raw=raw_email(sender=alice.user.email, to=reply_to(opened, alice.user)),
+        transport="test",
+    )
+
+    with django_assert_max_num_queries(19):
+        status = inbound_process(inbound_id=stored.pk)
+
+    assert status == InboundStatus.PROCESSED
+    opened.refresh_from_db()
+    assert opened.status == Status.OPEN
+    assert opened.sla_due_at is not None  # the next-response clock runs
+    assert EmailDelivery.objects.filter(
+        event_key__startswith="comment:", recipient=engineer
+    ).exists()
