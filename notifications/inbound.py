@@ -114,7 +114,10 @@ def inbound_process(*, inbound_id: int) -> str | None:
             return InboundStatus.PARKED
         from .parsing import parse_message
 
-        parsed = parse_message(bytes(message.raw))
+        # RCPT TO names the address we were really sent to, also for a Bcc.
+        parsed = parse_message(
+            bytes(message.raw), envelope_recipients=message.envelope_to
+        )
         message.message_id = (parsed.message_id or "")[:998]
         message.from_address = (parsed.from_address or "")[:320]
         message.subject = (parsed.subject or "")[:998]

@@ -27,8 +27,12 @@ from tickets.models import Comment, Ticket
 pytestmark = pytest.mark.django_db
 
 
-def deliver(raw: bytes, *, envelope_from: str = "") -> InboundMessage:
-    message = inbound_store(raw=raw, transport="test", envelope_from=envelope_from)
+def deliver(
+    raw: bytes, *, envelope_from: str = "", envelope_to: list[str] | None = None
+) -> InboundMessage:
+    message = inbound_store(
+        raw=raw, transport="test", envelope_from=envelope_from, envelope_to=envelope_to
+    )
     inbound_process(inbound_id=message.pk)
     message.refresh_from_db()
     return message
@@ -124,6 +128,22 @@ def test_tampered_token_is_quarantined(alice, ticket, mutate, reason):
     assert message.status == InboundStatus.QUARANTINED
     assert reason in message.reason
     assert not Comment.objects.exists()
+
+
+def test_a_token_only_in_the_envelope_threads_the_reply(alice, ticket):
+    """Bcc'd to the reply address: the headers name support@, RCPT TO the token."""
+    message = deliver(
+        raw_email(
+            sender=alice.user.email,
+            to="support@" + reply_to(ticket, alice.user).split("@")[1],
+            body="Sent as Bcc.",
+        ),
+        envelope_from=alice.user.email,
+        envelope_to=[reply_to(ticket, alice.user)],
+    )
+
+    assert message.status == InboundStatus.PROCESSED
+    assert ticket.comments.get().body == "Sent as Bcc."
 
 
 def test_token_moved_to_another_ticket_is_quarantined(alice, ticket):
