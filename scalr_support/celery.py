@@ -4,6 +4,7 @@ import os
 from typing import Any
 
 from celery import Celery
+from celery.signals import task_postrun, task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "scalr_support.settings.local")
 
@@ -51,3 +52,22 @@ def _survive_broker_loss() -> None:
 
 
 _survive_broker_loss()
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _recycle_database_connections(task: Any = None, **_: Any) -> None:
+    """Treat a task like a request: keep a healthy connection, drop a spent one.
+
+    What Django does at the start and end of each request: a connection older
+    than CONN_MAX_AGE or that saw an error is closed, and one that is kept is
+    health-checked before its next query (CONN_HEALTH_CHECKS), so a task after a
+    PostgreSQL restart reconnects instead of failing. Celery's own fix-up would
+    close the connection around every task (``CELERY_DB_REUSE_MAX``). Tasks run
+    eagerly (``apply()``) are inside their caller's transaction: left alone.
+    """
+    from django.db import close_old_connections
+
+    if task is not None and getattr(task.request, "is_eager", False):
+        return
+    close_old_connections()
