@@ -1,7 +1,8 @@
 """Helpers shared by the benchmarks (not a benchmark itself: run_all.py skips ``_*``).
 
 - ``Gunicorn``: the real WSGI stack on a free loopback port, stopped on exit.
-- ``run_load``: a keep-alive HTTP/1.1 load generator in a separate process.
+- ``run_requests``/``run_load``: a keep-alive HTTP/1.1 load generator in a separate
+  process (prebuilt requests, or GETs of paths).
 - ``percentile`` and ``format_table`` for the printed figures.
 - ``RedisServer``, ``MailSink`` and ``BackgroundProcess``: a private broker, a
   loopback sink for outgoing mail and the product's long-running processes, and
@@ -497,29 +498,29 @@ def _load_process(
     conn.close()
 
 
-def run_load(
+def run_requests(
     name: str,
     port: int,
-    paths: Sequence[str],
+    requests: Sequence[bytes],
     *,
-    headers: Mapping[str, str],
     duration: float,
     warmup: float = 2.0,
     concurrency: int = 8,
+    ok_status: int = 200,
     timeout: float = 10.0,
 ) -> LoadResult:
-    """Drive ``paths`` (rotated) over ``concurrency`` connections from a child process.
+    """Send prebuilt raw requests (rotated) over ``concurrency`` connections.
 
-    The child is a fresh interpreter (spawn) running asyncio, so the client neither
+    The sender is a fresh interpreter (spawn) running asyncio, so the client neither
     shares a GIL with this process nor sends more than ``concurrency`` requests at a
-    time. Every latency after the warm-up is kept.
+    time. Every latency after the warm-up is kept. The loader counts any status but
+    200 as an error; ``ok_status`` names the one this page is expected to answer.
     """
-    requests = [build_request(port, path, headers) for path in paths]
     context = multiprocessing.get_context("spawn")
     receiver, sender = context.Pipe(duplex=False)
     process = context.Process(
         target=_load_process,
-        args=(sender, requests, port, concurrency, warmup, duration, timeout),
+        args=(sender, list(requests), port, concurrency, warmup, duration, timeout),
         name=f"bench-load-{name}",
     )
     process.start()
@@ -533,17 +534,43 @@ def run_load(
         if process.is_alive():
             process.terminate()
             process.join(timeout=5)
+    errors = stats["errors"]
+    if ok_status != 200:
+        errors.pop(f"HTTP {ok_status}", None)
     latencies = sorted(stats["latencies"])
     return LoadResult(
         name=name,
         requests=len(latencies),
         seconds=float(stats["seconds"]),
         latencies_ms=latencies,
-        errors=stats["errors"],
+        errors=errors,
         response_bytes=int(stats["bytes"]),
         client_cpu_seconds=float(stats["cpu"]),
         connections_opened=int(stats["connections"]),
         total_requests=int(stats["total"]),
+    )
+
+
+def run_load(
+    name: str,
+    port: int,
+    paths: Sequence[str],
+    *,
+    headers: Mapping[str, str],
+    duration: float,
+    warmup: float = 2.0,
+    concurrency: int = 8,
+    timeout: float = 10.0,
+) -> LoadResult:
+    """``run_requests`` for GETs of ``paths`` with the same headers."""
+    return run_requests(
+        name,
+        port,
+        [build_request(port, path, headers) for path in paths],
+        duration=duration,
+        warmup=warmup,
+        concurrency=concurrency,
+        timeout=timeout,
     )
 
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
 import sys
 import time
@@ -45,10 +44,10 @@ from _common import (  # noqa: E402
     CpuMeter,
     Gunicorn,
     LoadResult,
-    _load_process,
     command_line,
     format_table,
     postgres_backend_pids,
+    run_requests,
 )
 
 NEW_TICKET = {
@@ -86,53 +85,6 @@ def raw_request(
     if body:
         lines += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
-
-
-def run_requests(
-    name: str,
-    port: int,
-    requests: list[bytes],
-    *,
-    duration: float,
-    warmup: float,
-    concurrency: int,
-    ok_status: int = 200,
-    timeout: float = 10.0,
-) -> LoadResult:
-    """``_common.run_load`` for prebuilt requests (POST bodies, auth headers)."""
-    context = multiprocessing.get_context("spawn")
-    receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(
-        target=_load_process,
-        args=(sender, requests, port, concurrency, warmup, duration, timeout),
-        name=f"bench-load-{name}",
-    )
-    process.start()
-    sender.close()
-    try:
-        if not receiver.poll(warmup + duration + timeout + 30):
-            raise RuntimeError(f"load generator for {name} did not finish")
-        stats = receiver.recv()
-        process.join(timeout=10)
-    finally:
-        if process.is_alive():
-            process.terminate()
-            process.join(timeout=5)
-    errors = stats["errors"]
-    if ok_status != 200:
-        errors.pop(f"HTTP {ok_status}", None)  # the loader counts non-200 as errors
-    latencies = sorted(stats["latencies"])
-    return LoadResult(
-        name=name,
-        requests=len(latencies),
-        seconds=float(stats["seconds"]),
-        latencies_ms=latencies,
-        errors=errors,
-        response_bytes=int(stats["bytes"]),
-        client_cpu_seconds=float(stats["cpu"]),
-        connections_opened=int(stats["connections"]),
-        total_requests=int(stats["total"]),
-    )
 
 
 def _get_json(port: int, path: str, token: str) -> tuple[int, dict]:

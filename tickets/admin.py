@@ -32,7 +32,7 @@ from .admin_policy import (
 )
 from .forms import MultipleFileField
 from .models import Contact, Organization, SupportTier, Ticket
-from .selectors import ticket_description_attachments, ticket_thread
+from .selectors import ticket_page_thread
 
 
 def staff_user(request: HttpRequest) -> User:
@@ -339,9 +339,10 @@ class TicketAdmin(admin.ModelAdmin):
         if object_id:
             ticket = self.get_object(request, object_id)
             if ticket is not None:
-                extra_context["thread"] = ticket_thread(ticket, request.user)
+                thread = ticket_page_thread(ticket, request.user)
+                extra_context["thread"] = thread.entries
                 extra_context["description_attachments"] = (
-                    ticket_description_attachments(ticket)
+                    thread.description_attachments
                 )
                 extra_context["ticket"] = ticket
                 extra_context["sla_clocks"] = sla_selectors.ticket_clocks_explained(

@@ -7,7 +7,6 @@ anything outside it is reported as not found, never as forbidden.
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Prefetch, Q, QuerySet
@@ -122,24 +121,6 @@ def ticket_list(user: User | AnonymousUser, filters: TicketFilters) -> QuerySet[
     return queryset.order_by("-last_activity_at", "-number")
 
 
-def ticket_thread(ticket: Ticket, user: User | AnonymousUser) -> list[Any]:
-    """The ticket's comments and priority changes in time order, as the user may see.
-
-    Customers never receive internal notes or their attachments. A reply that
-    requests a real-time session carries it (``comment.session``).
-    """
-    comments = Comment.objects.filter(ticket=ticket).select_related("author", "session")
-    if not user.is_staff:
-        comments = comments.filter(is_public=True)
-    comments = comments.prefetch_related(
-        Prefetch("attachments", queryset=Attachment.objects.order_by("id"))
-    )
-    changes = PriorityChange.objects.filter(ticket=ticket).select_related("changed_by")
-    entries: list[Any] = [*comments, *changes]
-    entries.sort(key=lambda entry: (entry.created_at, entry.pk))
-    return entries
-
-
 def ticket_description_attachments(ticket: Ticket) -> QuerySet[Attachment]:
     return Attachment.objects.filter(ticket=ticket, comment__isnull=True).order_by("id")
 
@@ -150,10 +131,10 @@ _PERSON_FIELDS = ("id", "email", "first_name", "last_name", "is_staff")
 
 @dataclass(frozen=True)
 class TicketPageThread:
-    """What the portal's ticket page shows: the description's files and the thread.
+    """What a ticket page shows: the description's files and the thread.
 
     ``entries`` holds comments (each with ``author``, ``session`` and its own
-    ``files`` loaded) and priority changes, in time order.
+    ``files`` loaded) and priority changes (with ``changed_by``), in time order.
     """
 
     description_attachments: list[Attachment]
@@ -161,16 +142,16 @@ class TicketPageThread:
 
 
 def ticket_page_thread(ticket: Ticket, user: User | AnonymousUser) -> TicketPageThread:
-    """The portal page's thread in four queries, however long it is.
+    """A ticket page's thread (the portal's and the admin's) in four queries.
 
-    ``ticket_thread`` (the admin's) joins every author and runs two attachment
-    queries; here the people (the requester and every author) come in one
-    primary-key lookup, and all of the ticket's files in one query, shared out to
-    the description and to the comments the user may read. Files of internal notes
-    never reach a customer because their notes are not loaded for them. Priority
-    changes come without who made them, which customers are not shown.
+    The people (the requester, every author and whoever changed the priority) come
+    in one primary-key lookup, and all of the ticket's files in one query, shared
+    out to the description and to the comments the user may read. Files of
+    internal notes never reach a customer because their notes are not loaded for
+    them. A reply that requests a real-time session carries it (``session``).
 
-    Sets ``ticket.requester`` and each comment's ``author`` and ``files``.
+    Sets ``ticket.requester``, each comment's ``author`` and ``files`` and each
+    priority change's ``changed_by``.
     """
     readable = Comment.objects.filter(ticket=ticket)
     if not user.is_staff:
@@ -178,10 +159,17 @@ def ticket_page_thread(ticket: Ticket, user: User | AnonymousUser) -> TicketPage
     comments = list(
         readable.select_related("session").defer("body", "email_message_id").order_by()
     )
+    changes = list(PriorityChange.objects.filter(ticket=ticket).order_by())
     people = User.objects.only(*_PERSON_FIELDS).in_bulk(
-        {ticket.requester_id, *(comment.author_id for comment in comments)}
+        {
+            ticket.requester_id,
+            *(comment.author_id for comment in comments),
+            *(change.changed_by_id for change in changes),
+        }
     )
     ticket.requester = people[ticket.requester_id]
+    for change in changes:
+        change.changed_by = people[change.changed_by_id]
     by_comment: dict[int | None, list[Attachment]] = {None: []}
     for comment in comments:
         comment.author = people[comment.author_id]
@@ -194,7 +182,6 @@ def ticket_page_thread(ticket: Ticket, user: User | AnonymousUser) -> TicketPage
         files = by_comment.get(attachment.comment_id)
         if files is not None:
             files.append(attachment)
-    changes = PriorityChange.objects.filter(ticket=ticket).order_by()
     entries: list[Comment | PriorityChange] = [*comments, *changes]
     entries.sort(key=lambda entry: (entry.created_at, entry.pk))
     return TicketPageThread(description_attachments=by_comment[None], entries=entries)

@@ -42,6 +42,16 @@ def new_ticket(requester, **overrides):
     )
 
 
+@pytest.fixture
+def mailed_ticket(alice, django_capture_on_commit_callbacks):
+    """Alice's new ticket, its "received" mail already sent and cleared."""
+    ticket = send_all(
+        django_capture_on_commit_callbacks, lambda: new_ticket(alice.user)
+    )
+    mail.outbox.clear()
+    return ticket
+
+
 def send_all(django_capture_on_commit_callbacks, action):
     """Commit the action (its tasks go to the real broker), then do a worker's job.
 
@@ -86,12 +96,9 @@ def test_contact_who_opted_out_still_hears_about_own_tickets(
 
 
 def test_support_reply_mail_has_threading_and_reply_headers(
-    alice, support_engineer, django_capture_on_commit_callbacks, settings
+    alice, support_engineer, django_capture_on_commit_callbacks, settings, mailed_ticket
 ):
-    ticket = send_all(
-        django_capture_on_commit_callbacks, lambda: new_ticket(alice.user)
-    )
-    mail.outbox.clear()
+    ticket = mailed_ticket
 
     comment = send_all(
         django_capture_on_commit_callbacks,
@@ -132,12 +139,9 @@ def test_support_reply_mail_has_threading_and_reply_headers(
 
 
 def test_internal_notes_never_mail_customers(
-    alice, support_engineer, django_capture_on_commit_callbacks
+    alice, support_engineer, django_capture_on_commit_callbacks, mailed_ticket
 ):
-    ticket = send_all(
-        django_capture_on_commit_callbacks, lambda: new_ticket(alice.user)
-    )
-    mail.outbox.clear()
+    ticket = mailed_ticket
 
     send_all(
         django_capture_on_commit_callbacks,
@@ -176,12 +180,9 @@ def test_customer_reply_mails_the_assignee(
 
 
 def test_priority_change_mail_carries_the_reason(
-    alice, support_engineer, django_capture_on_commit_callbacks
+    alice, support_engineer, django_capture_on_commit_callbacks, mailed_ticket
 ):
-    ticket = send_all(
-        django_capture_on_commit_callbacks, lambda: new_ticket(alice.user)
-    )
-    mail.outbox.clear()
+    ticket = mailed_ticket
 
     send_all(
         django_capture_on_commit_callbacks,
@@ -201,12 +202,9 @@ def test_priority_change_mail_carries_the_reason(
 
 
 def test_solving_a_ticket_mails_the_organisation_once(
-    alice, bob, django_capture_on_commit_callbacks
+    alice, bob, django_capture_on_commit_callbacks, mailed_ticket
 ):
-    ticket = send_all(
-        django_capture_on_commit_callbacks, lambda: new_ticket(alice.user)
-    )
-    mail.outbox.clear()
+    ticket = mailed_ticket
 
     send_all(
         django_capture_on_commit_callbacks,

@@ -2,6 +2,7 @@
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from scalr_support.accounts.groups import SUPPORT_ENGINEER, SUPPORT_MANAGER
@@ -110,6 +111,31 @@ def test_ticket_page_shows_thread_with_internal_notes_marked(engineer_in_group, 
 
     assert "Customer says hi" in html
     assert "INTERNAL NOTE" in html
+
+
+def test_ticket_page_shows_who_changed_the_priority_and_the_notes_files(
+    engineer_in_group, alice
+):
+    ticket = TicketFactory(organization=alice.organization, priority=Priority.MAJOR)
+    services.comment_create(
+        ticket=ticket,
+        author=engineer_in_group,
+        body="Trace attached",
+        is_public=False,
+        files=[SimpleUploadedFile("trace.log", b"stack", "text/plain")],
+    )
+    services.ticket_priority_change(
+        ticket=ticket,
+        actor=engineer_in_group,
+        priority=Priority.BLOCKER,
+        reason="Production is down.",
+    )
+
+    html = signed_in(engineer_in_group).get(change_url(ticket)).content.decode()
+
+    assert f"{engineer_in_group.display_name} changed the priority" in html
+    assert "Production is down." in html
+    assert "trace.log" in html
 
 
 def test_engineer_replies_publicly_from_the_admin(engineer_in_group, alice):

@@ -247,12 +247,8 @@ def test_an_engineer_requests_a_session_from_the_ticket_page(org_a, admin_client
     assert session.note == "Bring the logs"
 
 
-def test_the_ticket_page_refuses_a_session_on_a_p4_next_to_the_field(
-    org_a, admin_client
-):
-    ticket = TicketFactory(organization=org_a, priority=Priority.TRIVIAL)
-
-    response = admin_client.post(
+def request_a_session_in_the_admin(admin_client, ticket):
+    return admin_client.post(
         reverse("admin:tickets_ticket_change", args=[ticket.pk]),
         triage_form(
             ticket,
@@ -261,6 +257,14 @@ def test_the_ticket_page_refuses_a_session_on_a_p4_next_to_the_field(
             session_link=ZOOM,
         ),
     )
+
+
+def test_the_ticket_page_refuses_a_session_on_a_p4_next_to_the_field(
+    org_a, admin_client
+):
+    ticket = TicketFactory(organization=org_a, priority=Priority.TRIVIAL)
+
+    response = request_a_session_in_the_admin(admin_client, ticket)
 
     assert response.status_code == 200
     errors = response.context["adminform"].form.errors
@@ -271,15 +275,7 @@ def test_the_ticket_page_refuses_a_session_on_a_p4_next_to_the_field(
 def test_the_ticket_page_refuses_a_session_on_a_free_ticket(free_org, admin_client):
     ticket = TicketFactory(organization=free_org, priority=Priority.BLOCKER)
 
-    response = admin_client.post(
-        reverse("admin:tickets_ticket_change", args=[ticket.pk]),
-        triage_form(
-            ticket,
-            session_proposed_at_0="2099-06-01",
-            session_proposed_at_1="09:00:00",
-            session_link=ZOOM,
-        ),
-    )
+    response = request_a_session_in_the_admin(admin_client, ticket)
 
     assert response.status_code == 200
     assert "Business" in str(response.context["adminform"].form.errors)
