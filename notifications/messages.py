@@ -45,16 +45,11 @@ def _event_context(delivery: EmailDelivery) -> dict[str, Any]:
 
 
 def build_message(delivery: EmailDelivery) -> EmailMultiAlternatives:
+    """The delivery's email; the caller loads its recipient and ticket with it."""
     from .parsing.reply import REPLY_MARKER  # the inbound parser strips above it
 
     recipient = delivery.recipient
-    ticket = (
-        Ticket.objects.select_related("organization", "requester").get(
-            pk=delivery.ticket_id
-        )
-        if delivery.ticket_id
-        else None
-    )
+    ticket = delivery.ticket
     context: dict[str, Any] = {
         "recipient": recipient,
         "ticket": ticket,

@@ -144,7 +144,9 @@ def delivery_send(
     now = timezone.now()
     if not _claim(delivery_id, now):
         return False
-    delivery = EmailDelivery.objects.select_related("recipient").get(pk=delivery_id)
+    delivery = EmailDelivery.objects.select_related(
+        "recipient", "ticket__organization", "ticket__requester"
+    ).get(pk=delivery_id)
     if FailingAddress.objects.filter(address__iexact=delivery.to_address).exists():
         _finish(delivery, DeliveryStatus.SUPPRESSED, "address is bouncing")
         return False

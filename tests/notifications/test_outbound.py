@@ -387,3 +387,22 @@ def test_staff_have_no_notification_preferences_page(engineer_client):
     from django.urls import reverse
 
     assert engineer_client.get(reverse("notification-preferences")).status_code == 404
+
+
+def test_sending_a_delivery_claims_loads_checks_and_marks_it(
+    alice, django_assert_num_queries
+):
+    """One row, its recipient and ticket in one read; a query per step, no more."""
+    ticket = TicketFactory(organization=alice.organization, requester=alice.user)
+    services.notification_enqueue(
+        event=Event.TICKET_SOLVED,
+        event_key="counted",
+        recipients=[alice.user],
+        ticket=ticket,
+    )
+    delivery = EmailDelivery.objects.get(event_key="counted")
+
+    with django_assert_num_queries(4):  # claim, load, bouncing check, mark
+        assert services.delivery_send(delivery_id=delivery.pk) is True
+
+    assert len(mail.outbox) == 1
