@@ -1,4 +1,4 @@
-"""Validate and store uploaded files before anything about them is written.
+"""Uploaded files: validated before anything about them is written, served as bytes.
 
 Files are stored under server-generated names (see ``attachment_upload_to``); the
 name the customer gave is kept only as data and is never used as a path.
@@ -10,13 +10,18 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath, PureWindowsPath
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.http import FileResponse
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 from scalr_support.common.errors import ValidationFailed
+
+if TYPE_CHECKING:
+    from .models import Attachment
 
 # Served inline by browsers they would be active content; always downloaded as bytes.
 _ACTIVE_TYPES = {
@@ -99,3 +104,20 @@ def check_uploads(
             )
         )
     return checked
+
+
+def attachment_response(attachment: "Attachment") -> FileResponse:
+    """The file as a download that no browser runs, sniffs or keeps.
+
+    Portal and API serve attachments through their access gates, then here.
+    """
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.filename,
+        content_type=attachment.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -27,6 +27,7 @@ from scalr_support.common.http import AuthenticatedHttpRequest
 
 from . import cache as ticket_cache
 from . import lifecycle, selectors, services, sessions
+from .attachments import attachment_response
 from .choices import (
     PRIORITY_DESCRIPTIONS,
     SCOPE_REASONS,
@@ -299,16 +300,7 @@ def attachment_download(
     request: HttpRequest, number: int, attachment_id: int
 ) -> FileResponse:
     attachment = selectors.attachment_get_for_user(request.user, number, attachment_id)
-    response = FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=True,
-        filename=attachment.filename,
-        content_type=attachment.content_type,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return attachment_response(attachment)
 
 
 @login_required

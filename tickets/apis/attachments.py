@@ -26,6 +26,7 @@ from scalr_support.common.api import (
 )
 from scalr_support.common.apis import ApiView
 from tickets import selectors, services
+from tickets.attachments import attachment_response
 
 from .comments import ThreadPagination
 from .examples import DETAIL_EXTRA, page_example
@@ -168,13 +169,4 @@ class AttachmentDownloadApi(ApiView):
         attachment = selectors.attachment_get_for_user(
             request.user, number, attachment_id
         )
-        response = FileResponse(
-            attachment.file.open("rb"),
-            as_attachment=True,
-            filename=attachment.filename,
-            content_type=attachment.content_type,
-        )
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Content-Security-Policy"] = "sandbox; default-src 'none'"
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return attachment_response(attachment)
