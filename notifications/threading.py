@@ -16,7 +16,11 @@ from django.http import Http404
 from scalr_support.accounts.models import User
 from scalr_support.common.errors import ServiceError
 from tickets.models import Ticket
-from tickets.selectors import contact_for_user, ticket_get_for_user
+from tickets.selectors import (
+    contact_for_user,
+    ticket_get_for_user,
+    users_with_membership,
+)
 
 from .models import EmailDelivery
 from .tokens import reply_token_read
@@ -49,7 +53,7 @@ def _sender_addresses(parsed: "ParsedMessage", envelope_from: str) -> set[str]:
 
 
 def _user_by_email(address: str) -> User | None:
-    return User.objects.filter(email__iexact=address, is_active=True).first()
+    return users_with_membership().filter(email__iexact=address, is_active=True).first()
 
 
 def _from_token(
@@ -59,7 +63,7 @@ def _from_token(
     if not verified:
         raise SenderRefused("The reply address carries an invalid or tampered token.")
     token = verified[0]
-    user = User.objects.filter(pk=token.user_id, is_active=True).first()
+    user = users_with_membership().filter(pk=token.user_id, is_active=True).first()
     if user is None:
         raise SenderRefused("The reply token names an account that no longer exists.")
     if _sender_addresses(parsed, envelope_from) - {user.email.lower()}:
