@@ -5,6 +5,7 @@ from typing import Any
 from anymail.signals import AnymailInboundEvent, inbound
 from django.dispatch import receiver
 
+from .esp_messages import original_message
 from .inbound import inbound_store
 
 
@@ -12,12 +13,16 @@ from .inbound import inbound_store
 def store_inbound(
     sender: Any, event: AnymailInboundEvent, esp_name: str, **kwargs: Any
 ) -> None:
-    """Store before answering: an exception here makes the ESP retry later."""
+    """Store before answering: an exception here makes the ESP retry later.
+
+    The ESP's own copy of the message is stored when its payload has one;
+    anymail's re-serialised message only when it does not.
+    """
     message = event.message
     if message is None:
         return
     inbound_store(
-        raw=message.as_bytes(),
+        raw=original_message(esp_name, event.esp_event) or message.as_bytes(),
         transport=f"webhook:{esp_name.lower()}",
         envelope_from=message.envelope_sender or "",
         envelope_to=[message.envelope_recipient] if message.envelope_recipient else [],

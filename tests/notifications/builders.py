@@ -1,8 +1,11 @@
 """Build raw inbound emails for tests (the .eml fixtures cover real clients' styles)."""
 
+import threading
+from collections.abc import Callable, Sequence
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
+from django.db import connection
 from django.utils import timezone
 
 
@@ -45,3 +48,44 @@ def quoted_reply(new_text: str, quoted: str) -> str:
         " wrote:"
     )
     return f"{new_text}\n\n{attribution}\n{quoted_lines}\n"
+
+
+def run_together(work: Callable[..., object], calls: Sequence[tuple]) -> list:
+    """Run ``work`` once per argument tuple, in threads released at the same moment.
+
+    For races: each thread closes its own database connection. Returns the results
+    in the order the calls finished.
+    """
+    barrier = threading.Barrier(len(calls))
+    results: list = []
+
+    def run(*args: object) -> None:
+        barrier.wait()
+        try:
+            results.append(work(*args))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=args) for args in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "a thread hung"
+    return results
+
+
+def contact_reply(*, message_id: str, body: str = "Thanks, that fixed it.") -> tuple:
+    """A contact's new ticket and their reply to it, sent to their reply address."""
+    from notifications.tokens import reply_address
+    from tests.factories import ContactFactory, TicketFactory
+
+    contact = ContactFactory()
+    ticket = TicketFactory(organization=contact.organization, requester=contact.user)
+    raw = raw_email(
+        sender=contact.user.email,
+        to=reply_address(ticket_number=ticket.number, user_id=contact.user.pk),
+        body=body,
+        message_id=message_id,
+    )
+    return ticket, raw

@@ -1,12 +1,10 @@
 """Inbound email becomes comments safely: threaded by signed tokens, never lost."""
 
-import threading
 from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Group
 from django.core import mail
-from django.db import connection
 from django.utils import timezone
 
 from notifications import inbound, tasks
@@ -19,8 +17,13 @@ from notifications.models import (
 )
 from notifications.tokens import reply_address
 from scalr_support.accounts.groups import SUPPORT_ENGINEER
-from tests.factories import ContactFactory, StaffFactory, TicketFactory
-from tests.notifications.builders import quoted_reply, raw_email
+from tests.factories import StaffFactory, TicketFactory
+from tests.notifications.builders import (
+    contact_reply,
+    quoted_reply,
+    raw_email,
+    run_together,
+)
 from tickets.choices import CommentSource, Status
 from tickets.models import Comment, Ticket
 
@@ -530,29 +533,12 @@ def test_stored_but_unprocessed_messages_are_swept(alice, ticket):
 
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_deliveries_of_one_message_make_one_comment():
-    contact = ContactFactory()
-    ticket = TicketFactory(organization=contact.organization, requester=contact.user)
-    raw = raw_email(
-        sender=contact.user.email,
-        to=reply_address(ticket_number=ticket.number, user_id=contact.user.pk),
-        message_id="<concurrent.1@customer.example.com>",
-    )
+    ticket, raw = contact_reply(message_id="<concurrent.1@customer.example.com>")
     stored = [inbound_store(raw=raw, transport="test").pk for _ in range(2)]
-    barrier = threading.Barrier(2)
-    results = []
 
-    def work(inbound_id):
-        barrier.wait()
-        try:
-            results.append(inbound_process(inbound_id=inbound_id))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=work, args=[pk]) for pk in stored]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = run_together(
+        lambda pk: inbound_process(inbound_id=pk), [(pk,) for pk in stored]
+    )
 
     assert Comment.objects.filter(ticket=ticket).count() == 1
     assert sorted(results) == [InboundStatus.IGNORED, InboundStatus.PROCESSED]

@@ -204,6 +204,14 @@ PATTERNS: dict[str, Policy] = {
     "anymail:*": WEBHOOK,
 }
 
+# Amazon SNS sends the basic auth only after a 401 challenge, so anymail's SES view
+# answers a POST without credentials 401 rather than 400.
+ROUTES["anymail:amazon_ses_inbound_webhook"] = Policy(
+    {"GET": every(405), "POST": every(401)},
+    csrf_exempt=True,
+    customer_visible=False,
+)
+
 # ESPs this installation has not configured (signing key or SDK missing) answer a
 # clear 503 so the ESP retries (notifications/webhooks.py), never a 500.
 UNCONFIGURED_WEBHOOK = Policy(
@@ -212,7 +220,6 @@ UNCONFIGURED_WEBHOOK = Policy(
     customer_visible=False,
 )
 for _name in (
-    "amazon_ses_inbound_webhook",
     "brevo_inbound_webhook",
     "sendinblue_inbound_webhook",
     "mailersend_inbound_webhook",

@@ -1,0 +1,57 @@
+"""The inbound webhook routes are anymail's, loaded only when an ESP calls."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from anymail import urls as anymail_urls
+from django.urls import URLPattern
+
+from notifications.webhooks import INBOUND_VIEWS
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_routes_are_anymails_inbound_routes():
+    """An anymail upgrade that adds, renames or moves an inbound view fails here."""
+    theirs = {
+        pattern.name: (
+            str(pattern.pattern),
+            pattern.pattern.regex.pattern == str(pattern.pattern),
+            f"{pattern.callback.view_class.__module__}."
+            f"{pattern.callback.view_class.__name__}",
+        )
+        for pattern in anymail_urls.urlpatterns
+        if isinstance(pattern, URLPattern) and "inbound" in (pattern.name or "")
+    }
+    ours = {f"{esp}_inbound_webhook": route for esp, route in INBOUND_VIEWS.items()}
+
+    assert ours == theirs
+
+
+def test_linking_to_a_ticket_loads_no_esp_sdk():
+    """A worker renders ticket links; that must not import boto3 (about 25 MiB)."""
+    script = (
+        "import sys, django; django.setup()\n"
+        "from django.urls import reverse\n"
+        "reverse('tickets:detail', args=[1])\n"
+        "reverse('anymail:amazon_ses_inbound_webhook')\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] == 'boto3'"
+        " or m.startswith('anymail.webhooks.'))\n"
+        "print(loaded)\n"
+    )
+    result = subprocess.run(  # noqa: S603 - this interpreter, a fixed script
+        [sys.executable, "-c", script],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "scalr_support.settings.test",
+        },
+        check=True,
+    )
+
+    assert result.stdout.strip() == "[]"
