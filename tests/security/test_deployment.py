@@ -1,11 +1,13 @@
 """Production settings pass Django's deployment checks; responses carry the headers."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from django.test import Client
 
 REPO = Path(__file__).resolve().parents[2]
@@ -65,6 +67,52 @@ def test_production_settings_refuse_to_start_without_secrets():
 
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+@pytest.mark.slow
+def test_the_compose_stack_starts_with_the_readmes_variables():
+    """`docker compose up` as the README says it: every variable the stack requires
+    is exported there, and production settings load with the services' environment.
+    """
+    compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())
+    readme = (REPO / "README.md").read_text()
+    services = {
+        name: service
+        for name, service in compose["services"].items()
+        if service.get("image") == "scalr-support:latest"
+    }
+    assert {"web", "worker", "beat", "smtp"} <= set(services)
+    assert "receive_mail" in services["smtp"]["command"]
+    environment = services["web"]["environment"]
+    assert all(service["environment"] == environment for service in services.values())
+    required = re.compile(r"\$\{(\w+):\?[^}]*\}")
+    needed = {
+        match.group(1)
+        for value in environment.values()
+        for match in required.finditer(str(value))
+    }
+    assert needed <= set(re.findall(r"^export (\w+)=", readme, re.MULTILINE))
+
+    resolved = {
+        key: required.sub(lambda m: f"compose-{m.group(1)}-" + "x" * 50, str(value))
+        for key, value in environment.items()
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=REPO,
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")},
+            **resolved,
+            # The image's ENV (Dockerfile).
+            "DJANGO_SETTINGS_MODULE": "scalr_support.settings.production",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
 
 
 @pytest.mark.django_db
