@@ -4,6 +4,7 @@
 - ``run_requests``/``run_load``: a keep-alive HTTP/1.1 load generator in a separate
   process (prebuilt requests, or GETs of paths).
 - ``percentile`` and ``format_table`` for the printed figures.
+- ``host_reference_ms``: how fast this host runs a fixed Python workload today.
 - ``RedisServer``, ``MailSink`` and ``BackgroundProcess``: a private broker, a
   loopback sink for outgoing mail and the product's long-running processes, and
   ``process_tree``/``rss_kib`` to measure their memory.
@@ -56,6 +57,42 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((HOST, 0))
         return int(sock.getsockname()[1])
+
+
+_REFERENCE_EMAIL = (
+    b"From: Ana Customer <ana@customer.example.com>\r\n"
+    b"To: Scalr Support <support@support.example.com>\r\n"
+    b"Subject: =?utf-8?q?Re=3A_=5B=2342=5D_Stuck_in_=E2=80=9Cpending=E2=80=9D?=\r\n"
+    b"Date: Fri, 27 Nov 2026 09:30:00 +0000\r\n"
+    b"Message-ID: <reference.1@customer.example.com>\r\n"
+    b"MIME-Version: 1.0\r\n"
+    b"Content-Type: text/plain; charset=utf-8\r\n"
+    b"Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+    + b"Restarting the agent fixed it, thank you.=0D=0A\r\n"
+    * 20
+)
+
+
+def host_reference_ms(rounds: int = 3, parses: int = 500) -> float:
+    """CPU milliseconds this host needs for a fixed workload with none of our code.
+
+    Hosts of one machine kind differed by more than two times between runs on the
+    same day (docs/email.md), so absolute figures of two runs compare only next to
+    this one. The workload, the standard library parsing one email ``parses`` times,
+    is close to what our per-message Python does. Best of ``rounds``: a busy moment
+    only makes a round slower.
+    """
+    from email import message_from_bytes, policy
+
+    best = float("inf")
+    for _ in range(rounds):
+        started = time.process_time()
+        for _ in range(parses):
+            message = message_from_bytes(_REFERENCE_EMAIL, policy=policy.default)
+            _ = message["From"].addresses, str(message["Subject"])
+            message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+        best = min(best, time.process_time() - started)
+    return best * 1000
 
 
 def percentile(sorted_values: Sequence[float], fraction: float) -> float:

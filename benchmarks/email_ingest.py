@@ -34,9 +34,11 @@ divided by the time from the first send until the last comment exists. The
 worker's notifications to support (one per reply) are part of its work and
 counted, not awaited. Peak RSS is of the worker's process tree (main process and
 pool processes), sampled every 0.1 s; worker CPU ms per message does not depend on
-what else the host is doing. The target: at least 100 msg/s with one pool process
-on both transports, every message a comment whose text is the reply's new text;
-the exit status is non-zero otherwise. What a run adds is deleted at its end.
+what else the host is doing, but does on the host: the printed host reference
+(``_common.host_reference_ms``) is what to compare it with across runs. The
+target: at least 100 msg/s with one pool process on both transports, every message
+a comment whose text is the reply's new text; the exit status is non-zero
+otherwise. What a run adds is deleted at its end.
 """
 
 from __future__ import annotations
@@ -82,6 +84,7 @@ from _common import (  # noqa: E402
     RedisServer,
     command_line,
     free_port,
+    host_reference_ms,
     manage,
     rss_kib,
     venv_python,
@@ -763,6 +766,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     database_url = os.environ.get("INGEST_DATABASE_URL", DEFAULT_DATABASE_URL)
     print(f"command: {command_line()}")
     print(f"database: {database_url}")
+    reference = host_reference_ms()
+    print(
+        f"host reference: {reference:.0f} ms CPU (a fixed stdlib workload; lower "
+        "is faster)"
+    )
     work = Path(tempfile.mkdtemp(prefix="scalr-ingest-"))
     redis = RedisServer(work)
     sink = MailSink()
@@ -875,7 +883,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         f"one Celery worker (prefork, N pool processes), {args.connections} client "
         f"connections, {os.cpu_count()} CPUs shared by clients, receivers, worker "
-        f"and PostgreSQL; host load average {os.getloadavg()[0]:.2f} after"
+        f"and PostgreSQL; host load average {os.getloadavg()[0]:.2f} after; host "
+        f"reference {reference:.0f} ms (compare CPU ms/msg across runs next to it)"
     )
     print(
         "all comments s = first send until the last comment exists; msg/s = "
