@@ -1,9 +1,36 @@
 """Outgoing mail: files under var/mail/ by default; SMTP or an ESP via EMAIL_URL."""
 
+from importlib.util import find_spec
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+
 from scalr_support.env import VAR_DIR, env
 
+
+def _anymail_backend(url: str) -> str:
+    """``anymail://postmark`` names anymail's Postmark backend; a typo fails at start.
+
+    django-environ's email URLs know SMTP and Django's own backends only. The ESP's
+    credentials are ``ANYMAIL_*`` variables (``ANYMAIL`` below), as anymail names
+    them: ``ANYMAIL_POSTMARK_SERVER_TOKEN``, ``ANYMAIL_MAILGUN_API_KEY``, ...
+    """
+    esp = urlsplit(url).netloc.lower()
+    if (
+        not esp.replace("_", "").isalnum()
+        or find_spec(f"anymail.backends.{esp}") is None
+    ):
+        raise ImproperlyConfigured(
+            f"EMAIL_URL {url!r}: anymail has no ESP {esp!r} "
+            "(anymail://postmark, anymail://mailgun, anymail://amazon_ses, ...)."
+        )
+    return f"anymail.backends.{esp}.EmailBackend"
+
+
 _email_url = env.str("EMAIL_URL", default="")
-if _email_url:
+if _email_url.startswith("anymail://"):
+    EMAIL_BACKEND = _anymail_backend(_email_url)
+elif _email_url:
     vars().update(env.email_url("EMAIL_URL"))
 else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
