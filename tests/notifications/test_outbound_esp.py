@@ -5,12 +5,8 @@ Postmark does, so the test sees what the ESP would receive.
 """
 
 import json
-import os
-import subprocess
-import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 
@@ -18,8 +14,7 @@ from notifications import services
 from notifications.models import DeliveryStatus, EmailDelivery, Event
 from notifications.tokens import token_from_address
 from tests.factories import TicketFactory
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.processes import run_python
 
 
 class _Postmark(BaseHTTPRequestHandler):
@@ -148,16 +143,10 @@ def test_email_url_names_the_backend(url, backend):
         "except Exception as error:\n"
         "    print(type(error).__name__, error)\n"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
-    env.update(DJANGO_SETTINGS_MODULE="scalr_support.settings.local", EMAIL_URL=url)
-    result = subprocess.run(  # noqa: S603 - this interpreter, a fixed script
-        [sys.executable, "-c", script],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
+    result = run_python(
+        script,
+        {"DJANGO_SETTINGS_MODULE": "scalr_support.settings.local", "EMAIL_URL": url},
     )
 
+    assert result.returncode == 0, result.stderr
     assert result.stdout.split()[0] == backend

@@ -1,16 +1,10 @@
 """The inbound webhook routes are anymail's, loaded only when an ESP calls."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 from anymail import urls as anymail_urls
 from django.urls import URLPattern
 
 from notifications.webhooks import INBOUND_VIEWS
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.processes import run_python
 
 
 def test_the_routes_are_anymails_inbound_routes():
@@ -41,17 +35,9 @@ def test_linking_to_a_ticket_loads_no_esp_sdk():
         " or m.startswith('anymail.webhooks.'))\n"
         "print(loaded)\n"
     )
-    result = subprocess.run(  # noqa: S603 - this interpreter, a fixed script
-        [sys.executable, "-c", script],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "scalr_support.settings.test",
-        },
-        check=True,
+    result = run_python(
+        script, {"DJANGO_SETTINGS_MODULE": "scalr_support.settings.test"}
     )
 
+    assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"

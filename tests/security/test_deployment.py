@@ -10,6 +10,8 @@ import pytest
 import yaml
 from django.test import Client
 
+from tests.processes import run_python
+
 REPO = Path(__file__).resolve().parents[2]
 PRODUCTION_ENV = {
     "DJANGO_SETTINGS_MODULE": "scalr_support.settings.production",
@@ -52,17 +54,8 @@ def test_check_deploy_with_production_settings_is_clean():
 def test_production_settings_refuse_to_start_without_secrets():
     env_without_secret = dict(PRODUCTION_ENV)
     del env_without_secret["SECRET_KEY"]
-    result = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"],
-        cwd=REPO,
-        env={
-            **{k: v for k, v in os.environ.items() if k != "SECRET_KEY"},
-            **env_without_secret,
-        },
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    result = run_python(
+        "import django; django.setup()", env_without_secret, drop=("SECRET_KEY",)
     )
 
     assert result.returncode != 0
@@ -97,19 +90,10 @@ def test_the_compose_stack_starts_with_the_readmes_variables():
         key: required.sub(lambda m: f"compose-{m.group(1)}-" + "x" * 50, str(value))
         for key, value in environment.items()
     }
-    result = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"],
-        cwd=REPO,
-        env={
-            **{k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")},
-            **resolved,
-            # The image's ENV (Dockerfile).
-            "DJANGO_SETTINGS_MODULE": "scalr_support.settings.production",
-        },
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    # DJANGO_SETTINGS_MODULE: the image's ENV (Dockerfile).
+    result = run_python(
+        "import django; django.setup()",
+        {**resolved, "DJANGO_SETTINGS_MODULE": "scalr_support.settings.production"},
     )
 
     assert result.returncode == 0, result.stderr
