@@ -231,3 +231,32 @@ def failing_address_record(*, address: str, reason: str) -> None:
             address=address.lower(),
             defaults={"reason": reason[:2000], "bounced_at": timezone.now()},
         )
+
+
+# What an ESP's delivery events say about an address (anymail's event types): mail
+# to it bounced, the ESP refuses it (its own suppression list, an invalid address)
+# or its owner reported our mail as spam. Either way, mailing it again does harm;
+# support can clear the address in the admin.
+_ESP_FAILURES = {
+    "bounced": "bounced",
+    "rejected": "refused by the ESP",
+    "complained": "reported as spam",
+}
+
+
+def esp_delivery_event_record(
+    *, esp: str, event_type: str, recipient: str, detail: str = ""
+) -> bool:
+    """Mark the recipient as failing when an ESP reports a bounce, refusal or
+    complaint; other events (delivered, opened, deferred, ...) change nothing.
+
+    Returns whether the address is now marked. For mail sent through an ESP these
+    reports are the bounces: the ESP receives the DSNs, not our inbound address.
+    """
+    what = _ESP_FAILURES.get(event_type)
+    if what is None or not recipient or "@" not in recipient:
+        return False
+    reason = f"{esp}: {what}" + (f" ({detail})" if detail else "")
+    failing_address_record(address=recipient.strip(), reason=reason)
+    logger.info("%s reports %s %s; marked failing", esp, recipient, event_type)
+    return True

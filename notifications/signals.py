@@ -1,12 +1,14 @@
-"""Inbound webhooks: anymail parses each ESP's format; we store the raw message."""
+"""ESP webhooks: anymail parses each ESP's format; we store inbound mail as sent and
+mark the addresses our mail bounced from."""
 
 from typing import Any
 
-from anymail.signals import AnymailInboundEvent, inbound
+from anymail.signals import AnymailInboundEvent, AnymailTrackingEvent, inbound, tracking
 from django.dispatch import receiver
 
 from .esp_messages import original_message
 from .inbound import inbound_store
+from .services import esp_delivery_event_record
 
 
 @receiver(inbound, dispatch_uid="notifications.store_inbound")
@@ -26,4 +28,17 @@ def store_inbound(
         transport=f"webhook:{esp_name.lower()}",
         envelope_from=message.envelope_sender or "",
         envelope_to=[message.envelope_recipient] if message.envelope_recipient else [],
+    )
+
+
+@receiver(tracking, dispatch_uid="notifications.record_failing_address")
+def record_failing_address(
+    sender: Any, event: AnymailTrackingEvent, esp_name: str, **kwargs: Any
+) -> None:
+    """An ESP's report on our mail: a bounce or complaint stops mail to the address."""
+    esp_delivery_event_record(
+        esp=esp_name,
+        event_type=str(event.event_type or ""),
+        recipient=event.recipient or "",
+        detail=str(event.reject_reason or event.description or "")[:500],
     )

@@ -1,15 +1,17 @@
-"""ESP inbound webhooks: anymail's views, routed so that misconfiguration is not a 500.
+"""ESP webhooks: anymail's views, routed so that misconfiguration is not a 500.
 
-anymail serves every ESP it supports; one that this installation has not configured
-(no signing key, SDK not installed) raises on each request. Such a request gets a
-clear 503 that tells the ESP to retry, and the operator a log line, instead of a
-server error. Tracking webhooks are not routed: delivery events are not used.
+Inbound webhooks bring customers' mail; tracking webhooks bring what became of ours
+(a bounce or a spam complaint marks the address as failing, see
+``signals.record_failing_address``). anymail serves every ESP it supports; one that
+this installation has not configured (no signing key, SDK not installed) raises on
+each request. Such a request gets a clear 503 that tells the ESP to retry, and the
+operator a log line, instead of a server error.
 
 Each view is imported on its first request rather than through ``anymail.urls``,
 which imports every ESP's module: Amazon SES's imports boto3 (about 25 MiB and a
 quarter of a second per process), and every process that loads the URLconf to
 link to a ticket, Celery workers included, would pay for it.
-``tests/notifications/test_webhook_routes.py`` keeps this table equal to anymail's.
+``tests/notifications/test_webhook_routes.py`` keeps the table equal to anymail's.
 """
 
 import logging
@@ -31,100 +33,87 @@ NOT_CONFIGURED = (
     AnymailImproperlyInstalled,
 )
 
-# anymail's inbound routes: route, whether it is a regex, view class. Each is named
-# "<esp>_inbound_webhook", as in anymail.urls.
-INBOUND_VIEWS: dict[str, tuple[str, bool, str]] = {
-    "amazon_ses": (
-        "amazon_ses/inbound/",
-        False,
-        "anymail.webhooks.amazon_ses.AmazonSESInboundWebhookView",
-    ),
-    "brevo": (
-        "brevo/inbound/",
-        False,
-        "anymail.webhooks.brevo.BrevoInboundWebhookView",
-    ),
-    "mailersend": (
-        "mailersend/inbound/",
-        False,
-        "anymail.webhooks.mailersend.MailerSendInboundWebhookView",
-    ),
-    "mailgun": (
-        r"^mailgun/inbound(_mime)?/$",
-        True,
-        "anymail.webhooks.mailgun.MailgunInboundWebhookView",
-    ),
-    "mailjet": (
-        "mailjet/inbound/",
-        False,
-        "anymail.webhooks.mailjet.MailjetInboundWebhookView",
-    ),
-    "mailtrap": (
-        "mailtrap/inbound/",
-        False,
-        "anymail.webhooks.mailtrap.MailtrapInboundWebhookView",
-    ),
-    "postal": (
-        "postal/inbound/",
-        False,
-        "anymail.webhooks.postal.PostalInboundWebhookView",
-    ),
-    "postmark": (
-        "postmark/inbound/",
-        False,
-        "anymail.webhooks.postmark.PostmarkInboundWebhookView",
-    ),
-    "sendgrid": (
-        "sendgrid/inbound/",
-        False,
-        "anymail.webhooks.sendgrid.SendGridInboundWebhookView",
-    ),
-    "sendinblue": (
-        "sendinblue/inbound/",
-        False,
-        "anymail.webhooks.sendinblue.SendinBlueInboundWebhookView",
-    ),
-    "sparkpost": (
-        "sparkpost/inbound/",
-        False,
-        "anymail.webhooks.sparkpost.SparkPostInboundWebhookView",
-    ),
-    "resend": (
-        "resend/inbound/",
-        False,
-        "anymail.webhooks.resend.ResendInboundWebhookView",
-    ),
+# anymail's webhooks: ESP -> (class name prefix, inbound view, tracking view). URLs
+# and names are anymail's: "<esp>/inbound/" and "<esp>/tracking/", named
+# "<esp>_inbound_webhook" and "<esp>_tracking_webhook".
+_ESPS: dict[str, tuple[str, bool, bool]] = {
+    "amazon_ses": ("AmazonSES", True, True),
+    "brevo": ("Brevo", True, True),
+    "mailersend": ("MailerSend", True, True),
+    "mailgun": ("Mailgun", True, True),
+    "mailjet": ("Mailjet", True, True),
+    "mailtrap": ("Mailtrap", True, True),
+    "postal": ("Postal", True, True),
+    "postmark": ("Postmark", True, True),
+    "resend": ("Resend", True, True),
+    "sendgrid": ("SendGrid", True, True),
+    "sendinblue": ("SendinBlue", True, True),
+    "sparkpost": ("SparkPost", True, True),
+    "unisender_go": ("UnisenderGo", False, True),
 }
 
 
-def _inbound_view(name: str, view_class: str) -> Callable[..., HttpResponse]:
+def _webhook_views() -> dict[str, tuple[str, bool, str]]:
+    """URL name -> (route, whether it is a regex, view class), as in anymail.urls."""
+    views: dict[str, tuple[str, bool, str]] = {}
+    for esp, (prefix, inbound, tracking) in _ESPS.items():
+        module = f"anymail.webhooks.{esp}"
+        if inbound:
+            views[f"{esp}_inbound_webhook"] = (
+                f"{esp}/inbound/",
+                False,
+                f"{module}.{prefix}InboundWebhookView",
+            )
+        if tracking:
+            views[f"{esp}_tracking_webhook"] = (
+                f"{esp}/tracking/",
+                False,
+                f"{module}.{prefix}TrackingWebhookView",
+            )
+    # Mailgun posts raw MIME to ".../inbound_mime/" or fields to ".../inbound/".
+    views["mailgun_inbound_webhook"] = (
+        r"^mailgun/inbound(_mime)?/$",
+        True,
+        "anymail.webhooks.mailgun.MailgunInboundWebhookView",
+    )
+    # Mandrill sends inbound mail and delivery events to one webhook.
+    views["mandrill_tracking_webhook"] = (
+        "mandrill/tracking/",
+        False,
+        "anymail.webhooks.mandrill.MandrillCombinedWebhookView",
+    )
+    return views
+
+
+WEBHOOK_VIEWS = _webhook_views()
+
+
+def _webhook_view(name: str, view_class: str) -> Callable[..., HttpResponse]:
     """anymail's view, imported on first use; 503 while the ESP is not configured."""
     loaded: list[Callable[..., HttpResponse]] = []
 
     @csrf_exempt
-    def inbound(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def webhook(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
             if not loaded:
                 loaded.append(import_string(view_class).as_view())
             return loaded[0](request, *args, **kwargs)
         except NOT_CONFIGURED as error:
-            logger.error("inbound webhook %s is not configured: %s", name, error)
+            logger.error("webhook %s is not configured: %s", name, error)
             return JsonResponse(
-                {"detail": "This inbound mail webhook is not configured here."},
-                status=503,
+                {"detail": "This mail webhook is not configured here."}, status=503
             )
 
-    return inbound
+    return webhook
 
 
-def _inbound_patterns() -> list[URLPattern]:
+def _patterns() -> list[URLPattern]:
     patterns = []
-    for esp, (route, is_regex, view_class) in INBOUND_VIEWS.items():
-        name = f"{esp}_inbound_webhook"
+    for name, (route, is_regex, view_class) in WEBHOOK_VIEWS.items():
         make = re_path if is_regex else path
-        patterns.append(make(route, _inbound_view(name, view_class), name=name))
+        patterns.append(make(route, _webhook_view(name, view_class), name=name))
     return patterns
 
 
 app_name = "anymail"
-urlpatterns = _inbound_patterns()
+urlpatterns = _patterns()

@@ -9,9 +9,10 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.test import Client
 
 from notifications import services
-from notifications.models import DeliveryStatus, EmailDelivery, Event
+from notifications.models import DeliveryStatus, EmailDelivery, Event, FailingAddress
 from notifications.tokens import token_from_address
 from tests.factories import TicketFactory
 from tests.processes import run_python
@@ -150,3 +151,51 @@ def test_email_url_names_the_backend(url, backend):
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[0] == backend
+
+
+def _postmark_event(address: str, **fields: object) -> dict:
+    return {
+        "MessageID": "0a129aee-e1cd-480d-b08d-4f48548ff48d",
+        "Email": address,
+        "Recipient": address,
+        "BouncedAt": "2026-11-27T09:00:00Z",
+        "DeliveredAt": "2026-11-27T09:00:00Z",
+        "Description": "The server was unable to deliver your message.",
+        "Details": "smtp;550 5.1.1 The email account does not exist.",
+        "Metadata": {},
+        **fields,
+    }
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("event", "marked"),
+    [
+        ({"RecordType": "Bounce", "Type": "HardBounce", "TypeCode": 1}, True),
+        ({"RecordType": "SpamComplaint", "Type": "SpamComplaint"}, True),
+        ({"RecordType": "Bounce", "Type": "BadEmailAddress"}, True),
+        ({"RecordType": "Bounce", "Type": "Transient", "TypeCode": 2}, False),
+        ({"RecordType": "Delivery"}, False),
+    ],
+)
+def test_an_esp_bounce_report_stops_mail_to_the_address(
+    postmark, webhook_auth, alice, event, marked
+):
+    """With an ESP, bounces come back as its delivery events, not as DSN emails."""
+    response = Client().post(
+        "/anymail/postmark/tracking/",
+        json.dumps(_postmark_event(address=alice.user.email.upper(), **event)),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=webhook_auth,
+    )
+    key = _solved_mail(alice)
+    services.deliveries_send_for_event(event_key=key)
+
+    assert response.status_code == 200
+    assert FailingAddress.objects.filter(address=alice.user.email).exists() == marked
+    delivery = EmailDelivery.objects.get(event_key=key)
+    if marked:
+        assert delivery.status == DeliveryStatus.SUPPRESSED
+        assert postmark.requests == []
+    else:
+        assert delivery.status == DeliveryStatus.SENT

@@ -33,7 +33,6 @@ from tickets import services as ticket_services
 from tickets.choices import CommentSource
 from tickets.models import Comment
 
-WEBHOOK_SECRET = "inbound:s3cret-webhook-pass"
 MAILGUN_SIGNING_KEY = "mailgun-signing-key"
 
 
@@ -55,12 +54,6 @@ def smtp_server(settings):
     controller.start()
     yield port
     controller.stop()
-
-
-@pytest.fixture
-def webhook_auth(settings):
-    settings.ANYMAIL = {**settings.ANYMAIL, "WEBHOOK_SECRET": WEBHOOK_SECRET}
-    return "Basic " + base64.b64encode(WEBHOOK_SECRET.encode()).decode()
 
 
 def postmark_payload(raw: bytes) -> str:

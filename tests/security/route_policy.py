@@ -206,11 +206,13 @@ PATTERNS: dict[str, Policy] = {
 
 # Amazon SNS sends the basic auth only after a 401 challenge, so anymail's SES view
 # answers a POST without credentials 401 rather than 400.
-ROUTES["anymail:amazon_ses_inbound_webhook"] = Policy(
+SNS_WEBHOOK = Policy(
     {"GET": every(405), "POST": every(401)},
     csrf_exempt=True,
     customer_visible=False,
 )
+ROUTES["anymail:amazon_ses_inbound_webhook"] = SNS_WEBHOOK
+ROUTES["anymail:amazon_ses_tracking_webhook"] = SNS_WEBHOOK
 
 # ESPs this installation has not configured (signing key or SDK missing) answer a
 # clear 503 so the ESP retries (notifications/webhooks.py), never a 500.
@@ -227,8 +229,20 @@ for _name in (
     "mailtrap_inbound_webhook",
     "postal_inbound_webhook",
     "resend_inbound_webhook",
+    # Tracking webhooks whose ESP signs its posts with a key of its own.
+    "mailersend_tracking_webhook",
+    "mailgun_tracking_webhook",
+    "postal_tracking_webhook",
+    "unisender_go_tracking_webhook",
 ):
     ROUTES[f"anymail:{_name}"] = UNCONFIGURED_WEBHOOK
+
+# Mandrill validates the URL with a HEAD and signs posts with its webhook key.
+ROUTES["anymail:mandrill_tracking_webhook"] = Policy(
+    {"GET": every(405), "POST": every(503)},
+    csrf_exempt=True,
+    customer_visible=False,
+)
 
 # Routes that break their policy today, each with why and who owns the fix. The
 # matrix marks them as expected failures (strict: once fixed, the entry must go).
