@@ -40,5 +40,6 @@ def record_failing_address(
         esp=esp_name,
         event_type=str(event.event_type or ""),
         recipient=event.recipient or "",
-        detail=str(event.reject_reason or event.description or "")[:500],
+        # The receiving server's words say more than the event type repeated.
+        detail=str(event.mta_response or event.description or "")[:500],
     )

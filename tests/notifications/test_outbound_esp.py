@@ -192,7 +192,10 @@ def test_an_esp_bounce_report_stops_mail_to_the_address(
     services.deliveries_send_for_event(event_key=key)
 
     assert response.status_code == 200
-    assert FailingAddress.objects.filter(address=alice.user.email).exists() == marked
+    failing = FailingAddress.objects.filter(address=alice.user.email).first()
+    assert (failing is not None) == marked
+    if marked:
+        assert failing.reason.startswith("Postmark: ")
     delivery = EmailDelivery.objects.get(event_key=key)
     if marked:
         assert delivery.status == DeliveryStatus.SUPPRESSED
