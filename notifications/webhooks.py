@@ -14,6 +14,7 @@ link to a ticket, Celery workers included, would pay for it.
 ``tests/notifications/test_webhook_routes.py`` keeps the table equal to anymail's.
 """
 
+import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -94,10 +95,16 @@ def _webhook_view(name: str, view_class: str) -> Callable[..., HttpResponse]:
 
     @csrf_exempt
     def webhook(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # No ESP posts nothing or broken JSON, and a retry would not mend either:
+        # 400, not the 500 anymail's parsing would give.
+        if request.method == "POST" and not request.body:
+            return _bad_payload(name, "The webhook payload is empty.")
         try:
             if not loaded:
                 loaded.append(import_string(view_class).as_view())
             return loaded[0](request, *args, **kwargs)
+        except json.JSONDecodeError:
+            return _bad_payload(name, "The webhook payload is not valid JSON.")
         except NOT_CONFIGURED as error:
             logger.error("webhook %s is not configured: %s", name, error)
             return JsonResponse(
@@ -105,6 +112,11 @@ def _webhook_view(name: str, view_class: str) -> Callable[..., HttpResponse]:
             )
 
     return webhook
+
+
+def _bad_payload(name: str, detail: str) -> JsonResponse:
+    logger.warning("webhook %s: %s", name, detail)
+    return JsonResponse({"detail": detail}, status=400)
 
 
 def _patterns() -> list[URLPattern]:

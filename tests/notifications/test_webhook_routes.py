@@ -1,8 +1,11 @@
 """The webhook routes are anymail's, loaded only when an ESP calls."""
 
+import pytest
 from anymail import urls as anymail_urls
+from django.test import Client
 from django.urls import URLPattern
 
+from notifications.models import InboundMessage
 from notifications.webhooks import WEBHOOK_VIEWS
 from tests.processes import run_python
 
@@ -42,3 +45,24 @@ def test_linking_to_a_ticket_loads_no_esp_sdk():
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [(b"", "empty"), (b"{not json", "not valid JSON")],
+)
+@pytest.mark.parametrize("kind", ["inbound", "tracking"])
+def test_an_unreadable_payload_is_a_clear_400(settings, kind, body, detail):
+    """Without a webhook secret (local settings), parsing is the first check."""
+    settings.ANYMAIL = {
+        k: v for k, v in settings.ANYMAIL.items() if k != "WEBHOOK_SECRET"
+    }
+
+    response = Client().post(
+        f"/anymail/postmark/{kind}/", body, content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    assert detail in response.json()["detail"]
+    assert not InboundMessage.objects.exists()
