@@ -76,6 +76,10 @@ def test_the_compose_stack_starts_with_the_readmes_variables():
     }
     assert {"web", "worker", "beat", "smtp"} <= set(services)
     assert "receive_mail" in services["smtp"]["command"]
+    for name in ("web", "worker", "beat", "smtp"):  # never on a schema half there
+        assert services[name]["depends_on"]["migrate"] == {
+            "condition": "service_completed_successfully"
+        }
     environment = services["web"]["environment"]
     assert all(service["environment"] == environment for service in services.values())
     required = re.compile(r"\$\{(\w+):\?[^}]*\}")
