@@ -32,6 +32,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# Every benchmark runs as a script from benchmarks/, so it can import this module;
+# importing it puts the project first on the path. First, not just on it:
+# benchmarks/sla.py is named like the ``sla`` package it measures.
+sys.path.insert(0, str(REPO_ROOT))
+BENCH_DIR = Path(__file__).resolve().parent
 VENV_BIN = REPO_ROOT / ".venv" / "bin"
 HOST = "127.0.0.1"
 

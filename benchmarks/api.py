@@ -30,16 +30,9 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-BENCH_DIR = Path(__file__).resolve().parent
-for entry in (REPO_ROOT, BENCH_DIR):
-    if str(entry) not in sys.path:
-        sys.path.insert(0, str(entry))
-
-import portal  # noqa: E402
-from _common import (  # noqa: E402
+import portal
+from _common import (
     HOST,
     CpuMeter,
     Gunicorn,

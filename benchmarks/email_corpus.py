@@ -44,12 +44,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
+from _common import REPO_ROOT
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "scalr_support.settings.local")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 

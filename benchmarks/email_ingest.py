@@ -68,14 +68,8 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-BENCH_DIR = Path(__file__).resolve().parent
-for entry in (REPO_ROOT, BENCH_DIR):
-    if str(entry) not in sys.path:
-        sys.path.insert(0, str(entry))
-
-import portal  # noqa: E402
-from _common import (  # noqa: E402
+import portal
+from _common import (
     HOST,
     BackgroundProcess,
     CpuMeter,

@@ -25,15 +25,10 @@ import sys
 import time
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
-
-from _common import (  # noqa: E402
+from _common import (
     CpuMeter,
     Gunicorn,
     LoadResult,

@@ -32,15 +32,10 @@ import sys
 import time as clock
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, time, timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-# First on the path: this script is named like the ``sla`` package it measures.
-sys.path.insert(0, str(REPO_ROOT))
-
-from _common import command_line, manage  # noqa: E402
+from _common import command_line, manage
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/scalr_support_bench_sla"
 COMPUTATIONS_TARGET = 50_000

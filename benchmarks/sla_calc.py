@@ -11,16 +11,12 @@ import sys
 import time as clock
 from collections.abc import Callable
 from datetime import datetime, time, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
+import _common  # noqa: F401 - puts the project on the path
+import holidays
 
-import holidays  # noqa: E402
-
-from sla.calculations import (  # noqa: E402
+from sla.calculations import (
     BusinessCalendar,
     Target,
     WorkingInterval,
