@@ -89,3 +89,19 @@ def contact_reply(*, message_id: str, body: str = "Thanks, that fixed it.") -> t
         message_id=message_id,
     )
     return ticket, raw
+
+
+def solved_mail(contact, event_key: str):
+    """A pending "ticket solved" delivery to a contact, on a new ticket of theirs."""
+    from notifications import services
+    from notifications.models import EmailDelivery, Event
+    from tests.factories import TicketFactory
+
+    ticket = TicketFactory(organization=contact.organization, requester=contact.user)
+    services.notification_enqueue(
+        event=Event.TICKET_SOLVED,
+        event_key=event_key,
+        recipients=[contact.user],
+        ticket=ticket,
+    )
+    return EmailDelivery.objects.get(event_key=event_key)

@@ -15,6 +15,7 @@ from notifications.parsing.reply import REPLY_MARKER
 from notifications.tokens import reply_token_read, token_from_address
 from scalr_support.accounts.groups import SUPPORT_ENGINEER
 from tests.factories import ContactFactory, StaffFactory, TicketFactory
+from tests.notifications.builders import solved_mail
 from tickets import services as ticket_services
 from tickets.choices import Priority, Status
 
@@ -251,14 +252,7 @@ def test_enqueuing_the_same_event_twice_mails_once(
 def test_transient_failure_is_retried_later_and_permanent_failure_is_recorded(
     alice, monkeypatch
 ):
-    ticket = TicketFactory(organization=alice.organization, requester=alice.user)
-    services.notification_enqueue(
-        event=Event.TICKET_SOLVED,
-        event_key="flaky",
-        recipients=[alice.user],
-        ticket=ticket,
-    )
-    delivery = EmailDelivery.objects.get(event_key="flaky")
+    delivery = solved_mail(alice, "flaky")
     errors = [smtplib.SMTPServerDisconnected("gone"), smtplib.SMTPRecipientsRefused({})]
 
     def failing_send(self, messages):
@@ -303,13 +297,7 @@ def test_broker_down_at_commit_does_not_fail_the_change_and_the_sweep_sends(
 
 
 def test_sweep_releases_a_claim_left_by_a_dead_worker(alice):
-    ticket = TicketFactory(organization=alice.organization, requester=alice.user)
-    services.notification_enqueue(
-        event=Event.TICKET_SOLVED,
-        event_key="crashed",
-        recipients=[alice.user],
-        ticket=ticket,
-    )
+    solved_mail(alice, "crashed")
     stale = timezone.now() - services._stale_claim() - timedelta(seconds=1)
     EmailDelivery.objects.filter(event_key="crashed").update(
         status=DeliveryStatus.SENDING, claimed_at=stale
@@ -324,13 +312,7 @@ def test_sweep_releases_a_claim_left_by_a_dead_worker(alice):
 
 def test_bouncing_address_is_suppressed(alice):
     FailingAddress.objects.create(address=alice.user.email, bounced_at=timezone.now())
-    ticket = TicketFactory(organization=alice.organization, requester=alice.user)
-    services.notification_enqueue(
-        event=Event.TICKET_SOLVED,
-        event_key="bouncy",
-        recipients=[alice.user],
-        ticket=ticket,
-    )
+    solved_mail(alice, "bouncy")
 
     services.deliveries_send_for_event(event_key="bouncy")
 
@@ -393,14 +375,7 @@ def test_sending_a_delivery_claims_loads_checks_and_marks_it(
     alice, django_assert_num_queries
 ):
     """One row, its recipient and ticket in one read; a query per step, no more."""
-    ticket = TicketFactory(organization=alice.organization, requester=alice.user)
-    services.notification_enqueue(
-        event=Event.TICKET_SOLVED,
-        event_key="counted",
-        recipients=[alice.user],
-        ticket=ticket,
-    )
-    delivery = EmailDelivery.objects.get(event_key="counted")
+    delivery = solved_mail(alice, "counted")
 
     with django_assert_num_queries(4):  # claim, load, bouncing check, mark
         assert services.delivery_send(delivery_id=delivery.pk) is True

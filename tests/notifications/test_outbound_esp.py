@@ -12,9 +12,9 @@ import pytest
 from django.test import Client
 
 from notifications import services
-from notifications.models import DeliveryStatus, EmailDelivery, Event, FailingAddress
+from notifications.models import DeliveryStatus, EmailDelivery, FailingAddress
 from notifications.tokens import token_from_address
-from tests.factories import TicketFactory
+from tests.notifications.builders import solved_mail
 from tests.processes import run_python
 
 
@@ -68,20 +68,9 @@ def postmark(settings):
     server.server_close()
 
 
-def _solved_mail(alice) -> str:
-    ticket = TicketFactory(organization=alice.organization, requester=alice.user)
-    services.notification_enqueue(
-        event=Event.TICKET_SOLVED,
-        event_key=f"ticket:{ticket.pk}:solved:esp",
-        recipients=[alice.user],
-        ticket=ticket,
-    )
-    return f"ticket:{ticket.pk}:solved:esp"
-
-
 @pytest.mark.django_db
 def test_a_notification_goes_out_through_the_esp_api_with_its_headers(postmark, alice):
-    key = _solved_mail(alice)
+    key = solved_mail(alice, "ticket-solved-esp").event_key
 
     assert services.deliveries_send_for_event(event_key=key) == 1
 
@@ -115,7 +104,7 @@ def test_the_esp_refusing_retries_only_what_may_pass_later(
     postmark, alice, status, outcome
 ):
     """A 5xx or 429 is retried with backoff; a 422 (a request it refuses) is final."""
-    key = _solved_mail(alice)
+    key = solved_mail(alice, "ticket-solved-esp").event_key
     postmark.statuses.append(status)
 
     assert services.deliveries_send_for_event(event_key=key) == 0
@@ -188,7 +177,7 @@ def test_an_esp_bounce_report_stops_mail_to_the_address(
         content_type="application/json",
         HTTP_AUTHORIZATION=webhook_auth,
     )
-    key = _solved_mail(alice)
+    key = solved_mail(alice, "ticket-solved-esp").event_key
     services.deliveries_send_for_event(event_key=key)
 
     assert response.status_code == 200

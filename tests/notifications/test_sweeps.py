@@ -10,32 +10,19 @@ from notifications import inbound, services
 from notifications.models import (
     DeliveryStatus,
     EmailDelivery,
-    Event,
     InboundMessage,
     InboundStatus,
 )
 from scalr_support.accounts.models import User
-from tests.factories import TicketFactory
-from tests.notifications.builders import raw_email
+from tests.notifications.builders import raw_email, solved_mail
 
 pytestmark = pytest.mark.django_db
 
 LATER = timedelta(seconds=1)
 
 
-def pending_delivery(alice) -> EmailDelivery:
-    ticket = TicketFactory(organization=alice.organization, requester=alice.user)
-    services.notification_enqueue(
-        event=Event.TICKET_SOLVED,
-        event_key="backlog",
-        recipients=[alice.user],
-        ticket=ticket,
-    )
-    return EmailDelivery.objects.get(event_key="backlog")
-
-
 def test_a_pending_delivery_is_queued_once_per_requeue_window(alice, settings):
-    delivery = pending_delivery(alice)
+    delivery = solved_mail(alice, "backlog")
     now = timezone.now() + LATER
     window = timedelta(seconds=settings.SWEEP_REQUEUE_AFTER_SECONDS)
 
@@ -45,7 +32,7 @@ def test_a_pending_delivery_is_queued_once_per_requeue_window(alice, settings):
 
 
 def test_a_transient_failure_is_queued_again_when_its_backoff_is_over(alice, settings):
-    delivery = pending_delivery(alice)
+    delivery = solved_mail(alice, "backlog")
     now = timezone.now() + LATER
     assert services.deliveries_sweep(now=now) == [delivery.pk]
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
@@ -61,7 +48,7 @@ def test_a_transient_failure_is_queued_again_when_its_backoff_is_over(alice, set
 
 
 def test_a_released_claim_is_queued_at_once(alice, settings):
-    delivery = pending_delivery(alice)
+    delivery = solved_mail(alice, "backlog")
     now = timezone.now() + LATER
     assert services.deliveries_sweep(now=now) == [delivery.pk]
     EmailDelivery.objects.filter(pk=delivery.pk).update(
