@@ -92,27 +92,35 @@ class Customer(FastHttpUser):
             f"/api/v1/tickets/{number}/", headers=self.api, name="api ticket"
         )
 
+    def _form_post(
+        self, path: str, body: bytes | str, content_type: str, *, name: str
+    ) -> None:
+        """A portal form post; it succeeds by redirecting (302), as a browser sees."""
+        with self.client.post(
+            path,
+            data=body,
+            headers={**self.portal, "Content-Type": content_type},
+            allow_redirects=False,
+            name=name,
+            catch_response=True,
+        ) as response:
+            if response.status_code != 302:
+                response.failure(f"status {response.status_code}")
+
     @task(10)
     def comment(self) -> None:
         self.serial += 1
-        with self.client.post(
+        self._form_post(
             f"/tickets/{self._ticket()}/comments/",
-            data=urlencode(
+            urlencode(
                 {
                     "body": f"Load comment {self.serial}",
                     "csrfmiddlewaretoken": self.csrf,
                 }
             ),
-            headers={
-                **self.portal,
-                "Content-Type": "application/x-www-form-urlencoded",
-            },
-            allow_redirects=False,
+            "application/x-www-form-urlencoded",
             name="comment",
-            catch_response=True,
-        ) as response:
-            if response.status_code != 302:
-                response.failure(f"status {response.status_code}")
+        )
 
     @task(5)
     def new_ticket(self) -> None:
@@ -128,16 +136,7 @@ class Customer(FastHttpUser):
             },
             {"attachments": ("run.log", ATTACHMENT, "text/plain")},
         )
-        with self.client.post(
-            "/tickets/new/",
-            data=body,
-            headers={**self.portal, "Content-Type": content_type},
-            allow_redirects=False,
-            name="new ticket",
-            catch_response=True,
-        ) as response:
-            if response.status_code != 302:
-                response.failure(f"status {response.status_code}")
+        self._form_post("/tickets/new/", body, content_type, name="new ticket")
 
     @task(5)
     def search(self) -> None:

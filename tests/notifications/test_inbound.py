@@ -453,16 +453,22 @@ def test_duplicate_of_an_email_that_opened_a_ticket_is_ignored(alice):
     assert Ticket.objects.count() == 1
 
 
-def test_each_processing_attempt_is_counted_once(alice, ticket, monkeypatch):
-    stored = inbound_store(
-        raw=raw_email(sender=alice.user.email, to=reply_to(ticket, alice.user)),
-        transport="test",
-    )
+def stored_reply_with_parsing_broken(alice, ticket, monkeypatch):
+    """Alice's stored reply, and a parser that crashes as a killed worker would."""
 
     def crash(*args, **kwargs):
         raise RuntimeError("worker blew up")
 
+    stored = inbound_store(
+        raw=raw_email(sender=alice.user.email, to=reply_to(ticket, alice.user)),
+        transport="test",
+    )
     monkeypatch.setattr("notifications.parsing.parse_message", crash)
+    return stored
+
+
+def test_each_processing_attempt_is_counted_once(alice, ticket, monkeypatch):
+    stored = stored_reply_with_parsing_broken(alice, ticket, monkeypatch)
     for _ in range(2):
         with pytest.raises(RuntimeError):
             inbound_process(inbound_id=stored.pk)
@@ -487,15 +493,7 @@ def test_oversize_message_is_refused_before_parsing(settings):
 
 
 def test_message_that_keeps_failing_is_parked(alice, ticket, monkeypatch):
-    stored = inbound_store(
-        raw=raw_email(sender=alice.user.email, to=reply_to(ticket, alice.user)),
-        transport="test",
-    )
-
-    def crash(*args, **kwargs):
-        raise RuntimeError("worker blew up")
-
-    monkeypatch.setattr("notifications.parsing.parse_message", crash)
+    stored = stored_reply_with_parsing_broken(alice, ticket, monkeypatch)
     for _ in range(inbound.MAX_ATTEMPTS):
         with pytest.raises(RuntimeError):
             inbound_process(inbound_id=stored.pk)
