@@ -14,6 +14,7 @@ link to a ticket, Celery workers included, would pay for it.
 ``tests/notifications/test_webhook_routes.py`` keeps the table equal to anymail's.
 """
 
+import functools
 import json
 import logging
 from collections.abc import Callable
@@ -34,42 +35,38 @@ NOT_CONFIGURED = (
     AnymailImproperlyInstalled,
 )
 
-# anymail's webhooks: ESP -> (class name prefix, inbound view, tracking view). URLs
-# and names are anymail's: "<esp>/inbound/" and "<esp>/tracking/", named
-# "<esp>_inbound_webhook" and "<esp>_tracking_webhook".
-_ESPS: dict[str, tuple[str, bool, bool]] = {
-    "amazon_ses": ("AmazonSES", True, True),
-    "brevo": ("Brevo", True, True),
-    "mailersend": ("MailerSend", True, True),
-    "mailgun": ("Mailgun", True, True),
-    "mailjet": ("Mailjet", True, True),
-    "mailtrap": ("Mailtrap", True, True),
-    "postal": ("Postal", True, True),
-    "postmark": ("Postmark", True, True),
-    "resend": ("Resend", True, True),
-    "sendgrid": ("SendGrid", True, True),
-    "sendinblue": ("SendinBlue", True, True),
-    "sparkpost": ("SparkPost", True, True),
-    "unisender_go": ("UnisenderGo", False, True),
+# anymail's webhooks, by ESP: the prefix of its view classes. URLs and names are
+# anymail's: "<esp>/inbound/" and "<esp>/tracking/", named "<esp>_inbound_webhook"
+# and "<esp>_tracking_webhook".
+_ESPS = {
+    "amazon_ses": "AmazonSES",
+    "brevo": "Brevo",
+    "mailersend": "MailerSend",
+    "mailgun": "Mailgun",
+    "mailjet": "Mailjet",
+    "mailtrap": "Mailtrap",
+    "postal": "Postal",
+    "postmark": "Postmark",
+    "resend": "Resend",
+    "sendgrid": "SendGrid",
+    "sendinblue": "SendinBlue",
+    "sparkpost": "SparkPost",
+    "unisender_go": "UnisenderGo",
 }
+_TRACKING_ONLY = {"unisender_go"}
 
 
 def _webhook_views() -> dict[str, tuple[str, bool, str]]:
     """URL name -> (route, whether it is a regex, view class), as in anymail.urls."""
     views: dict[str, tuple[str, bool, str]] = {}
-    for esp, (prefix, inbound, tracking) in _ESPS.items():
+    for esp, prefix in _ESPS.items():
         module = f"anymail.webhooks.{esp}"
-        if inbound:
-            views[f"{esp}_inbound_webhook"] = (
-                f"{esp}/inbound/",
+        kinds = ("tracking",) if esp in _TRACKING_ONLY else ("inbound", "tracking")
+        for kind in kinds:
+            views[f"{esp}_{kind}_webhook"] = (
+                f"{esp}/{kind}/",
                 False,
-                f"{module}.{prefix}InboundWebhookView",
-            )
-        if tracking:
-            views[f"{esp}_tracking_webhook"] = (
-                f"{esp}/tracking/",
-                False,
-                f"{module}.{prefix}TrackingWebhookView",
+                f"{module}.{prefix}{kind.title()}WebhookView",
             )
     # Mailgun posts raw MIME to ".../inbound_mime/" or fields to ".../inbound/".
     views["mailgun_inbound_webhook"] = (
@@ -91,7 +88,8 @@ WEBHOOK_VIEWS = _webhook_views()
 
 def _webhook_view(name: str, view_class: str) -> Callable[..., HttpResponse]:
     """anymail's view, imported on first use; 503 while the ESP is not configured."""
-    loaded: list[Callable[..., HttpResponse]] = []
+    # Not cached while it raises: a configuration fixed later is picked up.
+    load = functools.cache(lambda: import_string(view_class).as_view())
 
     @csrf_exempt
     def webhook(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -100,9 +98,7 @@ def _webhook_view(name: str, view_class: str) -> Callable[..., HttpResponse]:
         if request.method == "POST" and not request.body:
             return _bad_payload(name, "The webhook payload is empty.")
         try:
-            if not loaded:
-                loaded.append(import_string(view_class).as_view())
-            return loaded[0](request, *args, **kwargs)
+            return load()(request, *args, **kwargs)
         except json.JSONDecodeError:
             return _bad_payload(name, "The webhook payload is not valid JSON.")
         except NOT_CONFIGURED as error:
