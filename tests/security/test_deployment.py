@@ -1,16 +1,14 @@
 """Production settings pass Django's deployment checks; responses carry the headers."""
 
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 from django.test import Client
 
-from tests.processes import run_python
+from tests.processes import run_interpreter, run_python
 
 REPO = Path(__file__).resolve().parents[2]
 PRODUCTION_ENV = {
@@ -24,20 +22,8 @@ PRODUCTION_ENV = {
 
 
 def manage(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "PYTEST_"))
-    }
-    env.update(PRODUCTION_ENV)
-    return subprocess.run(  # noqa: S603 - our own manage.py with fixed arguments
-        [sys.executable, str(REPO / "manage.py"), *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    return run_interpreter(
+        [str(REPO / "manage.py"), *args], PRODUCTION_ENV, timeout=120
     )
 
 
