@@ -30,6 +30,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # Every benchmark runs as a script from benchmarks/, so it can import this module;
@@ -98,6 +99,22 @@ def host_reference_ms(rounds: int = 3, parses: int = 500) -> float:
             message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
         best = min(best, time.process_time() - started)
     return best * 1000
+
+
+def verdict(missed: Sequence[str]) -> int:
+    """Print whether every target was met; the exit status to return (1: missed)."""
+    print("\n" + ("FAIL: " + "; ".join(missed) if missed else "PASS: every target met"))
+    return 1 if missed else 0
+
+
+def run_main(main: Callable[[], int]) -> NoReturn:
+    """A benchmark's entry point: its exit status, and 130 without a traceback on
+    Ctrl-C (the ``finally`` blocks have stopped what the run started)."""
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
 
 
 def percentile(sorted_values: Sequence[float], fraction: float) -> float:

@@ -36,7 +36,6 @@ import hashlib
 import json
 import os
 import re
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -44,7 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from _common import REPO_ROOT
+from _common import REPO_ROOT, run_main
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "scalr_support.settings.local")
 
@@ -480,4 +479,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_main(main)

@@ -54,7 +54,6 @@ import queue
 import random
 import shutil
 import smtplib
-import sys
 import tempfile
 import threading
 import time
@@ -81,8 +80,10 @@ from _common import (
     host_reference_ms,
     manage,
     rss_kib,
+    run_main,
     venv_python,
     venv_tool,
+    verdict,
 )
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/scalr_support_bench_ingest"
@@ -902,15 +903,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         if result.concurrency == 1 and result.rate < TARGET_MSG_PER_S:
             failures.append(f"{name}: {result.rate:.1f} msg/s < {TARGET_MSG_PER_S:.0f}")
-    print()
-    print("FAIL: " + "; ".join(failures) if failures else "PASS: every target met")
     shutil.rmtree(work, ignore_errors=True)
-    return 1 if failures else 0
+    return verdict(failures)
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        sys.exit(130)
+    run_main(main)

@@ -37,7 +37,6 @@ import random
 import shutil
 import smtplib
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -64,8 +63,10 @@ from _common import (
     manage,
     percentile,
     rss_kib,
+    run_main,
     venv_python,
     venv_tool,
+    verdict,
 )
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/scalr_support_load"
@@ -676,14 +677,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         missed.append(
             f"replies not all comments within {TARGET_COMMENTS_AFTER_S:.0f} s"
         )
-    print("\n" + ("FAIL: " + "; ".join(missed) if missed else "PASS: every target met"))
     shutil.rmtree(work, ignore_errors=True)
-    return 1 if missed else 0
+    return verdict(missed)
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        sys.exit(130)
+    run_main(main)

@@ -21,7 +21,6 @@ import csv
 import io
 import os
 import random
-import sys
 import time
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -38,6 +37,7 @@ from _common import (
     manage,
     postgres_backend_pids,
     run_load,
+    run_main,
 )
 
 # Signs the benchmark's own sessions in its own database; nothing else.
@@ -734,8 +734,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        sys.exit(130)
+    run_main(main)

@@ -28,14 +28,13 @@ import argparse
 import logging
 import os
 import statistics
-import sys
 import time as clock
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from _common import command_line, manage
+from _common import command_line, manage, run_main
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/scalr_support_bench_sla"
 COMPUTATIONS_TARGET = 50_000
@@ -493,4 +492,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_main(main)
