@@ -91,9 +91,12 @@ def codec_for(label: str | None) -> str | None:
     for candidate in (name, re.sub(r"^(?:x-|iso-|cs)", "", name)):
         candidate = _SUPERSETS.get(candidate, candidate)
         try:
-            return codecs.lookup(candidate).name
+            codec = codecs.lookup(candidate).name
+            # Bytes-to-bytes codecs (uu, base64, zlib) are no charset: this raises.
+            "".encode(codec)
         except LookupError:
             continue
+        return codec
     return None
 
 

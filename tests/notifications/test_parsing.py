@@ -384,6 +384,11 @@ def test_a_link_at_the_end_of_a_reply_is_not_a_signature() -> None:
         ("日本語".encode("iso2022_jp"), "ISO-2022-JP", "日本語"),
         ("Hi Mom -☺-!".encode("utf-7"), "utf-7", "Hi Mom -☺-!"),
         (b"", None, ""),
+        # Codecs that are no charset: bytes-to-bytes and text transforms.
+        ("Grüße".encode(), "uu", "Grüße"),
+        ("Grüße".encode(), "base64", "Grüße"),
+        ("Grüße".encode(), "rot13", "Grüße"),
+        (b"plain", "hex", "plain"),
     ],
 )
 def test_charsets_decode_with_sensible_fallbacks(
