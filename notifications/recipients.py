@@ -1,23 +1,67 @@
 """Who hears about what: the rules that keep customer mail inside its organisation."""
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Sequence
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    CharField,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+)
+from django.db.models.expressions import Combinable
 
 from scalr_support.accounts.groups import SUPPORT_ENGINEER, SUPPORT_MANAGER
 from scalr_support.accounts.models import User
 from tickets.models import Ticket
 
 
-def _watchers(ticket: Ticket, exclude: Iterable[int] = ()) -> QuerySet[User]:
+def _candidates(tickets: Collection[Ticket]) -> QuerySet[User]:
+    """Everyone who may watch one of the tickets, for ``_watches`` to choose from."""
+    return User.objects.filter(
+        Q(pk__in={ticket.requester_id for ticket in tickets})
+        | Q(contact__notify_organization_tickets=True),
+        is_active=True,
+        contact__organization_id__in={ticket.organization_id for ticket in tickets},
+    )
+
+
+def _tagged(
+    users: QuerySet[User],
+    role: str,
+    organization: Combinable | None = None,
+    follows: Combinable | None = None,
+) -> QuerySet[User]:
+    """Users with what ``_watches`` reads (and, in a UNION, why they are there)."""
+    return users.order_by().annotate(
+        role=Value(role, CharField()),
+        organization=organization
+        if organization is not None
+        else Value(None, IntegerField()),
+        follows=follows if follows is not None else Value(False, BooleanField()),
+    )
+
+
+def _watchers_tagged(tickets: Collection[Ticket]) -> QuerySet[User]:
+    return _tagged(
+        _candidates(tickets),
+        _WATCHER,
+        F("contact__organization_id"),
+        F("contact__notify_organization_tickets"),
+    )
+
+
+def _watches(user: User, ticket: Ticket, exclude: Collection[int] = ()) -> bool:
+    """The watchers' rule: the ticket's requester and the organisation's contacts who
+    follow its tickets. (``user`` comes from ``_watchers_tagged``.)"""
     return (
-        User.objects.filter(
-            is_active=True, contact__organization_id=ticket.organization_id
-        )
-        .filter(
-            Q(pk=ticket.requester_id) | Q(contact__notify_organization_tickets=True)
-        )
-        .exclude(pk__in=list(exclude))
+        user.organization == ticket.organization_id  # type: ignore[attr-defined]
+        and (user.pk == ticket.requester_id or user.follows)  # type: ignore[attr-defined]
+        and user.pk not in exclude
     )
 
 
@@ -27,7 +71,12 @@ def ticket_watchers(ticket: Ticket, *, exclude: Iterable[int] = ()) -> list[User
     Every recipient belongs to the ticket's organisation: a contact who turned
     organisation-wide mail off still hears about the tickets they opened.
     """
-    return list(_watchers(ticket, exclude).order_by("pk"))
+    excluded = set(exclude)
+    return [
+        user
+        for user in _watchers_tagged([ticket]).order_by("pk")
+        if _watches(user, ticket, excluded)
+    ]
 
 
 def _in_groups(*names: str) -> Exists:
@@ -56,20 +105,53 @@ def support_managers() -> QuerySet[User]:
     ).order_by("pk")
 
 
-def customer_reply_recipients(ticket: Ticket, *, author_id: int) -> list[User]:
-    """Who hears about a customer's reply: its handlers and watchers, in one query.
+# What a row of ``customer_reply_recipients_for``'s UNION is there for.
+_QUEUE, _ASSIGNEE, _WATCHER = "queue", "assignee", "watcher"
 
-    The handlers are the assignee while active, else every support engineer (the
-    ticket is in the queue); the watchers are as in ``ticket_watchers``, less the
-    author. A customer's reply is the busiest event (every email reply is one), so
-    both rules are one statement.
+
+def customer_reply_recipients(ticket: Ticket, *, author_id: int) -> list[User]:
+    """``customer_reply_recipients_for`` for one reply."""
+    return customer_reply_recipients_for([(ticket, author_id)])[0]
+
+
+def customer_reply_recipients_for(
+    replies: Sequence[tuple[Ticket, int]],
+) -> list[list[User]]:
+    """Who hears about each customer's reply, in the replies' order, in one query.
+
+    ``replies`` are (ticket, author id). The handlers are the assignee while
+    active, else every support engineer (the ticket is in the queue); the watchers
+    are as in ``ticket_watchers``, less the author. A customer's reply is the
+    busiest event (every email reply is one, and the email gateway adds them in
+    batches), so all the replies' people are one statement: a UNION of the support
+    staff, the assignees and the tickets' possible watchers, each row tagged with
+    why it is there. (UNION, not OR: each branch keeps its own index plan; an OR
+    across the contact join would scan every user.)
     """
-    staff = support_staff().order_by()
-    watchers = _watchers(ticket, [author_id])
-    # UNION, not OR: each branch keeps its own index plan (an OR across the
-    # contact join would scan every user).
-    if not ticket.assignee_id:
-        return list(staff.union(watchers).order_by("pk"))
-    assignee = User.objects.filter(pk=ticket.assignee_id, is_active=True)
-    queue = staff.filter(~Exists(assignee))  # only while the assignee is inactive
-    return list(assignee.union(queue, watchers).order_by("pk"))
+
+    if not replies:
+        return []
+    tickets = [ticket for ticket, _author_id in replies]
+    branches = [
+        _tagged(support_staff(), _QUEUE),
+        _watchers_tagged(tickets),
+    ]
+    assignee_ids = {ticket.assignee_id for ticket in tickets if ticket.assignee_id}
+    if assignee_ids:
+        active = User.objects.filter(pk__in=assignee_ids, is_active=True)
+        branches.append(_tagged(active, _ASSIGNEE))
+    by_role: dict[str, list[User]] = {_QUEUE: [], _ASSIGNEE: [], _WATCHER: []}
+    for user in sorted(branches[0].union(*branches[1:], all=True), key=lambda u: u.pk):
+        by_role[user.role].append(user)  # type: ignore[attr-defined]
+    queue, watchers = by_role[_QUEUE], by_role[_WATCHER]
+    assignees = {user.pk: user for user in by_role[_ASSIGNEE]}
+    found = []
+    for ticket, author_id in replies:
+        assignee = assignees.get(ticket.assignee_id or 0)
+        handlers = [assignee] if assignee is not None else queue
+        heard = {user.pk: user for user in handlers}
+        heard.update(
+            (user.pk, user) for user in watchers if _watches(user, ticket, {author_id})
+        )
+        found.append([heard[pk] for pk in sorted(heard)])
+    return found

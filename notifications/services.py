@@ -9,7 +9,8 @@ documented crash window).
 import contextlib
 import logging
 import smtplib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import make_msgid
 from typing import Any
@@ -40,6 +41,17 @@ def _stale_claim() -> timedelta:
     return timedelta(seconds=settings.EMAIL_OUTBOX_STALE_CLAIM_SECONDS)
 
 
+@dataclass(frozen=True)
+class Notice:
+    """One event to tell people about: what happened, its key, and to whom."""
+
+    event: str
+    event_key: str
+    recipients: Iterable[User]
+    ticket: Ticket | None = None
+    context: dict[str, Any] | None = None
+
+
 def notification_enqueue(
     *,
     event: str,
@@ -48,32 +60,48 @@ def notification_enqueue(
     ticket: Ticket | None = None,
     context: dict[str, Any] | None = None,
 ) -> int:
+    """``notifications_enqueue`` for one event."""
+    return notifications_enqueue(
+        [Notice(event, event_key, recipients, ticket=ticket, context=context)]
+    )
+
+
+def notifications_enqueue(notices: Sequence[Notice]) -> int:
     """Record one delivery per recipient in the caller's transaction; send on commit.
 
-    Idempotent: the same ``event_key`` never mails the same person twice. Returns
-    how many recipients were considered.
+    Idempotent: the same ``event_key`` never mails the same person twice. All the
+    events' rows are one INSERT, and each event is one task after commit. Returns
+    how many deliveries were considered.
     """
     now = timezone.now()
-    unique = {user.pk: user for user in recipients if user.is_active and user.email}
-    rows = [
-        EmailDelivery(
-            event=event,
-            event_key=event_key,
-            recipient=user,
-            to_address=user.email,
-            ticket=ticket,
-            context=context or {},
-            next_attempt_at=now,
-            message_id=make_msgid(domain=settings.SUPPORT_EMAIL_DOMAIN),
+    rows: list[EmailDelivery] = []
+    queued = []
+    for notice in notices:
+        unique = {
+            user.pk: user for user in notice.recipients if user.is_active and user.email
+        }
+        rows.extend(
+            EmailDelivery(
+                event=notice.event,
+                event_key=notice.event_key,
+                recipient=user,
+                to_address=user.email,
+                ticket=notice.ticket,
+                context=notice.context or {},
+                next_attempt_at=now,
+                message_id=make_msgid(domain=settings.SUPPORT_EMAIL_DOMAIN),
+            )
+            for user in unique.values()
         )
-        for user in unique.values()
-    ]
+        if unique:
+            queued.append(notice.event_key)
     if not rows:
         return 0
     EmailDelivery.objects.bulk_create(rows, ignore_conflicts=True)
     from .tasks import deliver_event
 
-    enqueue_on_commit(deliver_event, event_key)
+    for event_key in queued:
+        enqueue_on_commit(deliver_event, event_key)
     return len(rows)
 
 

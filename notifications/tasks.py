@@ -26,9 +26,10 @@ def notifications_sweep() -> int:
 
 
 @shared_task
-def process_inbound(inbound_id: int) -> str | None:
-    """Process one stored email; a second delivery finds it done (or locked)."""
-    return inbound.inbound_process(inbound_id=inbound_id)
+def process_inbound(inbound_id: int) -> list[str | None]:
+    """Process a stored email (and those waiting with it); a second delivery finds
+    it done (or locked)."""
+    return inbound.inbound_process_waiting(inbound_id=inbound_id)
 
 
 @shared_task

@@ -19,11 +19,12 @@ from tickets.models import Ticket
 from tickets.selectors import (
     contact_for_user,
     ticket_get_for_user,
+    tickets_get_for_users,
     users_with_membership,
 )
 
 from .models import EmailDelivery
-from .tokens import reply_token_read
+from .tokens import ReplyToken, reply_token_read
 
 if TYPE_CHECKING:
     from .parsing import ParsedMessage
@@ -56,17 +57,26 @@ def _user_by_email(address: str) -> User | None:
     return users_with_membership().filter(email__iexact=address, is_active=True).first()
 
 
+def _verified_token(tokens: Sequence[str]) -> ReplyToken | None:
+    """The first of the message's reply tokens that verifies."""
+    return next(filter(None, map(reply_token_read, tokens)), None)
+
+
+def _sent_by(user: User, parsed: "ParsedMessage", envelope_from: str) -> bool:
+    """Whether every sender address of the message is the user's."""
+    return not _sender_addresses(parsed, envelope_from) - {user.email.lower()}
+
+
 def _from_token(
     parsed: "ParsedMessage", envelope_from: str, tokens: Sequence[str]
 ) -> Destination:
-    verified = [found for token in tokens if (found := reply_token_read(token))]
-    if not verified:
+    token = _verified_token(tokens)
+    if token is None:
         raise SenderRefused("The reply address carries an invalid or tampered token.")
-    token = verified[0]
     user = users_with_membership().filter(pk=token.user_id, is_active=True).first()
     if user is None:
         raise SenderRefused("The reply token names an account that no longer exists.")
-    if _sender_addresses(parsed, envelope_from) - {user.email.lower()}:
+    if not _sent_by(user, parsed, envelope_from):
         raise SenderRefused(
             "The sender is not the person this reply address was sent to."
         )
@@ -77,6 +87,45 @@ def _from_token(
             "The reply token's recipient can no longer see that ticket."
         ) from None
     return Destination(author=user, ticket=ticket)
+
+
+def token_destinations(
+    messages: Sequence[tuple["ParsedMessage", str]],
+) -> list[Destination | None]:
+    """``destination_for`` for many replies carrying a reply token, in two queries.
+
+    ``messages`` are (parsed, envelope sender). Each answer is a destination with
+    its ticket locked, or None where a message is not a plain reply by the token's
+    recipient on a ticket they see: ``destination_for`` then decides it alone and
+    gives the reason. So does a ticket that several people write on in the batch.
+    """
+    tokens = [_verified_token(parsed.reply_tokens) for parsed, _ in messages]
+    users = (
+        users_with_membership()
+        .filter(is_active=True)
+        .in_bulk({token.user_id for token in tokens if token is not None})
+    )
+    claims: list[tuple[User, int] | None] = []
+    for (parsed, envelope_from), token in zip(messages, tokens, strict=True):
+        user = users.get(token.user_id) if token is not None else None
+        if token is None or user is None or not _sent_by(user, parsed, envelope_from):
+            claims.append(None)
+        else:
+            claims.append((user, token.ticket_number))
+    writers: dict[int, set[int]] = {}
+    for claim in filter(None, claims):
+        writers.setdefault(claim[1], set()).add(claim[0].pk)
+    claims = [
+        claim if claim is not None and len(writers[claim[1]]) == 1 else None
+        for claim in claims
+    ]
+    tickets = tickets_get_for_users(set(filter(None, claims)), for_update=True)
+    return [
+        Destination(author=claim[0], ticket=tickets[claim[1]])
+        if claim is not None and claim[1] in tickets
+        else None
+        for claim in claims
+    ]
 
 
 def _ticket_locked(user: User, number: int) -> Ticket:

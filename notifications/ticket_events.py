@@ -4,12 +4,14 @@ Called by tickets.services inside their transactions, so the delivery rows commi
 with the change. Internal notes never mail customers.
 """
 
+from collections.abc import Sequence
+
 from tickets.choices import Status
 from tickets.models import Comment, PriorityChange, Ticket
 
 from .models import Event
-from .recipients import customer_reply_recipients, support_staff, ticket_watchers
-from .services import notification_enqueue
+from .recipients import customer_reply_recipients_for, support_staff, ticket_watchers
+from .services import Notice, notification_enqueue, notifications_enqueue
 
 
 def ticket_created(ticket: Ticket) -> None:
@@ -22,22 +24,36 @@ def ticket_created(ticket: Ticket) -> None:
 
 
 def comment_added(comment: Comment) -> None:
-    if not comment.is_public:
-        return
-    ticket = comment.ticket
-    if comment.author.is_staff:
-        event = Event.SUPPORT_REPLIED
-        recipients = ticket_watchers(ticket, exclude=[comment.author_id])
-    else:
-        event = Event.CUSTOMER_REPLIED
-        recipients = customer_reply_recipients(ticket, author_id=comment.author_id)
-    notification_enqueue(
-        event=event,
-        event_key=f"comment:{comment.pk}",
-        recipients=recipients,
-        ticket=ticket,
-        context={"comment_id": comment.pk},
+    comments_added([comment])
+
+
+def comments_added(comments: Sequence[Comment]) -> None:
+    """Tell the other side about public comments; customers' replies in bulk."""
+    public = [comment for comment in comments if comment.is_public]
+    # Customers' replies in the order they come: one query for all of them.
+    customer_recipients = iter(
+        customer_reply_recipients_for(
+            [(c.ticket, c.author_id) for c in public if not c.author.is_staff]
+        )
     )
+    notices = []
+    for comment in public:
+        if comment.author.is_staff:
+            event = Event.SUPPORT_REPLIED
+            recipients = ticket_watchers(comment.ticket, exclude=[comment.author_id])
+        else:
+            event = Event.CUSTOMER_REPLIED
+            recipients = next(customer_recipients)
+        notices.append(
+            Notice(
+                event,
+                f"comment:{comment.pk}",
+                recipients,
+                ticket=comment.ticket,
+                context={"comment_id": comment.pk},
+            )
+        )
+    notifications_enqueue(notices)
 
 
 def priority_changed(change: PriorityChange) -> None:

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Container
+from collections.abc import Collection, Container
 from dataclasses import dataclass
 from datetime import date, time
 
 import holidays
+
+from tickets.models import Organization
 
 from . import calculations
 from .models import BusinessCalendar, CalendarDate
@@ -44,10 +46,32 @@ def default_calendar() -> BusinessCalendar | None:
     return BusinessCalendar.objects.filter(is_default=True).first()
 
 
-def calendar_row_for(organization: object) -> BusinessCalendar | None:
-    """Return the organisation's own calendar row, else the default one."""
-    own = getattr(organization, "business_calendar", None)
-    return own if own is not None else default_calendar()
+def calendar_rows_for(
+    organizations: Collection[Organization],
+) -> dict[int, BusinessCalendar | None]:
+    """Each organisation's own calendar row, else the default one, by its id.
+
+    A row already loaded with its organisation is reused; the others come in one
+    query, and the default row in one more only if someone needs it.
+    """
+    field = Organization._meta.get_field("business_calendar")
+    own = {
+        organization.pk: organization.business_calendar
+        for organization in organizations
+        if field.is_cached(organization) or organization.business_calendar_id is None
+    }
+    wanted = {
+        organization.pk: organization.business_calendar_id
+        for organization in organizations
+        if organization.pk not in own
+    }
+    if wanted:
+        rows = BusinessCalendar.objects.in_bulk(set(wanted.values()))
+        own.update({pk: rows.get(row_id) for pk, row_id in wanted.items()})
+    if any(row is None for row in own.values()):
+        default = default_calendar()
+        own = {pk: row or default for pk, row in own.items()}
+    return own
 
 
 def business_calendar(row: BusinessCalendar | None) -> calculations.BusinessCalendar:

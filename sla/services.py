@@ -11,12 +11,12 @@ here only, in the caller's transaction.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Case, F, Q, QuerySet, Value, When
+from django.db.models import Case, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
 from scalr_support.common.tasks import enqueue_on_commit
@@ -60,13 +60,17 @@ FALLBACK_SPEC = rules.TargetSpec(
     guaranteed=False,
 )
 
-TICKET_SLA_FIELDS = [
-    "first_response_due_at",
-    "first_responded_at",
+# The ticket's copy of its current clock, and of its first-response clock.
+_CURRENT_CLOCK_FIELDS = [
     "sla_due_at",
     "sla_at_risk_at",
     "sla_best_effort",
     "sla_breached",
+]
+TICKET_SLA_FIELDS = [
+    "first_response_due_at",
+    "first_responded_at",
+    *_CURRENT_CLOCK_FIELDS,
 ]
 # What the sweep reads of a clock: enough to decide its crossings.
 _SWEEP_FIELDS = (
@@ -107,36 +111,63 @@ class _Terms:
     calendar: BusinessCalendar | None
 
 
-def _organization_of(ticket: Ticket) -> Organization:
-    """The ticket's organisation, reusing the row a caller already loaded.
+def _organizations_of(tickets: Sequence[Ticket]) -> dict[int, Organization]:
+    """Each ticket's organisation, reusing the rows a caller already loaded.
 
     The email and portal paths read the organisation (with its tier) through the
-    access gate in the same transaction; reading it again buys nothing.
+    access gate in the same transaction; reading it again buys nothing. The rest
+    come in one query.
     """
-    if Ticket._meta.get_field("organization").is_cached(ticket):
-        return ticket.organization
-    return Organization.objects.select_related("business_calendar").get(
-        pk=ticket.organization_id
-    )
+    field = Ticket._meta.get_field("organization")
+    found = {
+        ticket.organization_id: ticket.organization
+        for ticket in tickets
+        if field.is_cached(ticket)
+    }
+    missing = {ticket.organization_id for ticket in tickets} - found.keys()
+    if missing:
+        found.update(Organization.objects.in_bulk(missing))
+    return found
+
+
+def _terms_for(requests: Sequence[tuple[Ticket, int]]) -> list[_Terms]:
+    """The terms of each (ticket, priority): one query for the targets, one for
+    the calendars, however many tickets."""
+    organizations = _organizations_of([ticket for ticket, _priority in requests])
+    keys = {
+        (organizations[ticket.organization_id].tier_id, priority)
+        for ticket, priority in requests
+    }
+    targets: dict[tuple[int, int], ResponseTarget] = {}
+    for row in ResponseTarget.objects.filter(
+        tier_id__in={tier for tier, _ in keys},
+        priority__in={priority for _, priority in keys},
+    ).order_by("-pk"):
+        targets[row.tier_id, row.priority] = row  # the lowest pk wins
+    calendar_rows = calendars.calendar_rows_for(organizations.values())
+    found = []
+    for ticket, priority in requests:
+        organization = organizations[ticket.organization_id]
+        target = targets.get((organization.tier_id, priority))
+        if target is None:
+            logger.warning(
+                "no response target for tier %s P%s; using best effort",
+                organization.tier_id,
+                priority,
+            )
+        found.append(
+            _Terms(
+                tier_id=organization.tier_id,
+                target=target,
+                spec=target.spec if target is not None else FALLBACK_SPEC,
+                calendar=calendar_rows[organization.pk],
+            )
+        )
+    return found
 
 
 def _terms(ticket: Ticket, priority: int) -> _Terms:
-    organization = _organization_of(ticket)
-    target = ResponseTarget.objects.filter(
-        tier_id=organization.tier_id, priority=priority
-    ).first()
-    if target is None:
-        logger.warning(
-            "no response target for tier %s P%s; using best effort",
-            organization.tier_id,
-            priority,
-        )
-    return _Terms(
-        tier_id=organization.tier_id,
-        target=target,
-        spec=target.spec if target is not None else FALLBACK_SPEC,
-        calendar=calendars.calendar_row_for(organization),
-    )
+    return _terms_for([(ticket, priority)])[0]
 
 
 def _apply_terms(
@@ -249,48 +280,86 @@ def _sync_ticket(
     ticket.sla_at_risk_at = clock.at_risk_at if running else None
     ticket.sla_best_effort = not clock.guaranteed
     ticket.sla_breached = clock.breached_at is not None
+    fields = _CURRENT_CLOCK_FIELDS
     if clock.kind == ClockKind.FIRST_RESPONSE:
         ticket.first_response_due_at = clock.due_at
         ticket.first_responded_at = clock.responded_at
+        fields = TICKET_SLA_FIELDS
     if save_with is None:
-        ticket.save(update_fields=TICKET_SLA_FIELDS)
+        ticket.save(update_fields=fields)
     else:
-        save_with.extend(f for f in TICKET_SLA_FIELDS if f not in save_with)
+        save_with.extend(f for f in fields if f not in save_with)
 
 
-def _clock_start(
+def _new_clock(ticket: Ticket, kind: str, started_at: datetime) -> ResponseClock:
+    return ResponseClock(ticket=ticket, kind=kind, started_at=started_at)
+
+
+def _clocks_start(
+    clocks: Sequence[ResponseClock],
     *,
-    ticket: Ticket,
-    kind: str,
-    started_at: datetime,
-    save_with: list[str] | None = None,
-) -> ResponseClock:
-    terms = _terms(ticket, ticket.priority)
-    clock = ResponseClock(
-        ticket=ticket,
-        kind=kind,
-        started_at=started_at,
-        tier_id=terms.tier_id,
-        calendar=terms.calendar,
+    save_with: dict[int, list[str]] | None = None,
+) -> None:
+    """Point new clocks at their tickets' current terms, insert them, and copy
+    each onto its ticket (saved here, or added to ``save_with[ticket.pk]``)."""
+    if not clocks:
+        return
+    terms = _terms_for([(clock.ticket, clock.ticket.priority) for clock in clocks])
+    for clock, found in zip(clocks, terms, strict=True):
+        clock.tier_id = found.tier_id
+        clock.calendar = found.calendar
+        _apply_terms(
+            clock,
+            priority=clock.ticket.priority,
+            target=found.target,
+            spec=found.spec,
+        )
+    if len(clocks) == 1:
+        clocks[0].save()
+    else:
+        ResponseClock.objects.bulk_create(clocks)
+    for clock in clocks:
+        _sync_ticket(
+            clock.ticket,
+            clock,
+            save_with=None if save_with is None else save_with[clock.ticket.pk],
+        )
+
+
+def _save(clocks: list[ResponseClock], fields: list[str]) -> None:
+    """One UPDATE for one clock, one ``CASE`` UPDATE for several."""
+    if len(clocks) == 1:
+        clocks[0].save(update_fields=fields)
+    else:
+        ResponseClock.objects.bulk_update(clocks, fields)
+
+
+def _latest_clocks(
+    ticket_ids: Collection[int], *, with_calendar: bool = True
+) -> dict[int, ResponseClock]:
+    """Lock and return each ticket's newest clock (the running one, if any).
+
+    ``with_calendar=False`` skips the calendar join for callers that only stop or
+    start clocks: a clock's deadline is recomputed only on reprioritisation.
+    """
+    newest = (
+        ResponseClock.objects.filter(ticket_id=OuterRef("ticket_id"))
+        .order_by("-started_at", "-id")
+        .values("pk")[:1]
     )
-    _apply_terms(clock, priority=ticket.priority, target=terms.target, spec=terms.spec)
-    clock.save()
-    _sync_ticket(ticket, clock, save_with=save_with)
-    return clock
+    clocks = ResponseClock.objects.select_for_update(of=("self",))
+    if with_calendar:
+        clocks = clocks.select_related("calendar")
+    return {
+        clock.ticket_id: clock
+        for clock in clocks.filter(ticket_id__in=ticket_ids, pk=Subquery(newest))
+    }
 
 
 def _latest_clock(
     ticket: Ticket, *, with_calendar: bool = True
 ) -> ResponseClock | None:
-    """Lock and return the ticket's newest clock (the running one, if any).
-
-    ``with_calendar=False`` skips the calendar join for callers that only stop or
-    start clocks: a clock's deadline is recomputed only on reprioritisation.
-    """
-    clocks = ResponseClock.objects.select_for_update(of=("self",))
-    if with_calendar:
-        clocks = clocks.select_related("calendar")
-    return clocks.filter(ticket_id=ticket.pk).order_by("-started_at", "-id").first()
+    return _latest_clocks([ticket.pk], with_calendar=with_calendar).get(ticket.pk)
 
 
 def response_clock_start_first(*, ticket: Ticket) -> ResponseClock:
@@ -301,54 +370,78 @@ def response_clock_start_first(*, ticket: Ticket) -> ResponseClock:
     priority, on the organisation's calendar (or the default one). At most one
     first-response clock per ticket (unique constraint).
     """
-    return _clock_start(
-        ticket=ticket, kind=ClockKind.FIRST_RESPONSE, started_at=ticket.created_at
-    )
+    clock = _new_clock(ticket, ClockKind.FIRST_RESPONSE, ticket.created_at)
+    _clocks_start([clock])
+    return clock
 
 
 def response_clock_handle_comment(
     *, ticket: Ticket, comment: Comment, save_with: list[str] | None = None
 ) -> ResponseClock | None:
-    """Stop or start a clock for a new comment; return the clock it touched.
+    """``response_clocks_handle_comments`` for one comment on ``ticket``."""
+    comment.ticket = ticket
+    return response_clocks_handle_comments(
+        [comment], save_with=None if save_with is None else {ticket.pk: save_with}
+    )[0]
 
-    Call inside ``comment_create``'s transaction, with the ticket row locked.
+
+def response_clocks_handle_comments(
+    comments: Sequence[Comment], *, save_with: dict[int, list[str]] | None = None
+) -> list[ResponseClock | None]:
+    """Stop or start a clock for each new comment; return the clock each touched.
+
+    Call inside the transaction that wrote the comments, with their tickets
+    (``comment.ticket``) locked; comments on one ticket are taken in order.
     A public reply by staff (portal, admin, API or email) stops the running clock;
     a public comment by the customer after support's reply starts a next-response
     clock; internal notes and customer comments while a clock runs do nothing.
     A reply after the due time records the missed transitions on the spot, without
     notifications: the answer they would ask for has been given.
-    ``save_with``: the caller's list of ticket fields still to save; the SLA fields
-    are added to it rather than saved here, and the caller must save them.
+    ``save_with``: each ticket's list of fields still to save, by ticket id; the SLA
+    fields are added to it rather than saved here, and the caller must save them.
+    The reads and writes are one statement each for all the comments (the email
+    gateway adds a batch of replies at once).
     """
-    if not comment.is_public:
-        return None
-    latest = _latest_clock(ticket, with_calendar=False)
-    by_staff = comment.author.is_staff
-    if by_staff:
-        if latest is None or not latest.is_running:
-            return None
-        latest.responded_at = comment.created_at
-        latest.response = comment
-        missed = _crossed(latest, comment.created_at, notify=False)
-        latest.save(
-            update_fields=[
-                "responded_at",
-                "response",
-                "at_risk_recorded_at",
-                "breached_at",
-            ]
+    public = [comment for comment in comments if comment.is_public]
+    latest = (
+        _latest_clocks({c.ticket_id for c in public}, with_calendar=False)
+        if public
+        else {}
+    )
+    touched: list[ResponseClock | None] = []
+    stopped: list[tuple[ResponseClock, Ticket]] = []
+    started: list[ResponseClock] = []
+    missed: list[SlaTransition] = []
+    for comment in comments:
+        clock = latest.get(comment.ticket_id) if comment.is_public else None
+        if comment.author.is_staff and clock is not None and clock.is_running:
+            clock.responded_at = comment.created_at
+            clock.response = comment
+            missed.extend(_crossed(clock, comment.created_at, notify=False))
+            stopped.append((clock, comment.ticket))
+        elif not comment.author.is_staff and clock is not None and not clock.is_running:
+            clock = _new_clock(
+                comment.ticket, ClockKind.NEXT_RESPONSE, comment.created_at
+            )
+            latest[comment.ticket_id] = clock
+            started.append(clock)
+        else:
+            clock = None
+        touched.append(clock)
+    if stopped:
+        _save(
+            [clock for clock, _ticket in stopped],
+            ["responded_at", "response", "at_risk_recorded_at", "breached_at"],
         )
         _transitions_insert(missed)
-        _sync_ticket(ticket, latest, save_with=save_with)
-        return latest
-    if latest is None or latest.is_running:
-        return None
-    return _clock_start(
-        ticket=ticket,
-        kind=ClockKind.NEXT_RESPONSE,
-        started_at=comment.created_at,
-        save_with=save_with,
-    )
+        for clock, ticket in stopped:
+            _sync_ticket(
+                ticket,
+                clock,
+                save_with=None if save_with is None else save_with[ticket.pk],
+            )
+    _clocks_start(started, save_with=save_with)
+    return touched
 
 
 def response_clock_reprioritise(

@@ -321,7 +321,9 @@ class Comment(models.Model):
         blank=True,
         help_text=_("Message-ID of the email this comment came from."),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    # A default rather than auto_now_add, which a bulk insert would overwrite: the
+    # email gateway gives a batch of replies one time (tickets.services).
+    created_at = models.DateTimeField(default=timezone_now, editable=False)
 
     class Meta:
         ordering = ("created_at", "id")

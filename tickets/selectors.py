@@ -5,8 +5,11 @@ the portal, the API, attachment downloads and email threading all go through it,
 anything outside it is reported as not found, never as forbidden.
 """
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
+from functools import reduce
+from operator import or_
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Prefetch, Q, QuerySet
@@ -96,6 +99,40 @@ def ticket_get_for_user(
     if contact is not None:
         ticket.organization = contact.organization
     return ticket
+
+
+def tickets_get_for_users(
+    requests: Collection[tuple[User, int]], *, for_update: bool = False
+) -> dict[int, Ticket]:
+    """``ticket_get_for_user`` for many (user, number) pairs in one query, by number.
+
+    The query is the OR of each user's ``tickets_visible_to`` for their number, so
+    a number missing from the answer is one its user may not see. Each number must
+    be asked by one user only, or the answer could be another's. With
+    ``for_update`` the rows are locked in id order, the order every batch takes,
+    so two batches cannot deadlock. The people are not joined (each loads on first
+    access), as with ``with_people=False``.
+    """
+    asked: dict[int, User] = {}
+    for user, number in requests:
+        if asked.setdefault(number, user).pk != user.pk:
+            raise ValueError(f"ticket {number} asked for by more than one user")
+    queryset = reduce(
+        or_,
+        (tickets_visible_to(user).filter(number=n) for n, user in asked.items()),
+        Ticket.objects.none(),
+    )
+    if any(user.is_staff for user in asked.values()):
+        queryset = queryset.select_related("organization__tier")
+    if for_update:
+        queryset = queryset.select_for_update(of=("self",))
+    found = {}
+    for ticket in queryset.order_by("pk"):
+        contact = contact_for_user(asked[ticket.number])
+        if contact is not None:
+            ticket.organization = contact.organization
+        found[ticket.number] = ticket
+    return found
 
 
 def attachment_get_for_user(
