@@ -26,9 +26,9 @@ def notifications_sweep() -> int:
 
 
 @shared_task
-def process_inbound(inbound_id: int) -> list[str | None]:
-    """Process a stored email (and those waiting with it); a second delivery finds
-    it done (or locked)."""
+def process_inbound(inbound_id: int | None) -> list[str | None]:
+    """Process a stored email and those waiting (None: only those); a second
+    delivery finds it done."""
     return inbound.inbound_process_waiting(inbound_id=inbound_id)
 
 

@@ -10,22 +10,21 @@ from django.db import InterfaceError, OperationalError, transaction
 logger = logging.getLogger(__name__)
 
 
-def enqueue_on_commit(task: Task, *args: Any) -> None:
-    """Send ``task`` after commit; if the broker is down, log and rely on the sweeps.
+def enqueue(task: Task, *args: Any) -> None:
+    """Send ``task``; if the broker is down, log and rely on the sweeps.
 
-    The database row that describes the work is already committed, so a periodic
-    sweep finds it again: losing the message is a delay, not a loss.
+    Call once the database row that describes the work is committed: a periodic
+    sweep finds it again, so losing the message is a delay, not a loss.
     """
+    try:
+        task.apply_async(args=args)
+    except Exception:
+        logger.warning("broker unavailable; %s will be picked up by a sweep", task.name)
 
-    def send() -> None:
-        try:
-            task.apply_async(args=args)
-        except Exception:
-            logger.warning(
-                "broker unavailable; %s will be picked up by a sweep", task.name
-            )
 
-    transaction.on_commit(send)
+def enqueue_on_commit(task: Task, *args: Any) -> None:
+    """``enqueue`` the task once the open transaction commits."""
+    transaction.on_commit(lambda: enqueue(task, *args))
 
 
 class ProjectTask(DjangoTask):

@@ -46,6 +46,9 @@ EMAIL_OUTBOX_STALE_CLAIM_SECONDS = env.float(
 )
 # A stored inbound message still unprocessed after this long is queued again.
 INBOUND_STALE_AFTER_SECONDS = env.float("INBOUND_STALE_AFTER_SECONDS", default=60.0)
+# A message stored while a processing task is queued and not yet started gets no
+# task of its own (that task takes it), for at most this long; 0: one per message.
+INBOUND_TASK_MARK_SECONDS = env.float("INBOUND_TASK_MARK_SECONDS", default=10.0)
 # A row the sweep queued is not queued again before this (its task may be waiting
 # behind a backlog); after it, the task is presumed lost with a dead worker.
 SWEEP_REQUEUE_AFTER_SECONDS = env.float("SWEEP_REQUEUE_AFTER_SECONDS", default=120.0)

@@ -34,6 +34,9 @@ for _entry in CELERY_BEAT_SCHEDULE.values():
 _stale = env.float("FAULTS_STALE_SECONDS", default=8.0)
 EMAIL_OUTBOX_STALE_CLAIM_SECONDS = _stale
 INBOUND_STALE_AFTER_SECONDS = _stale
+# A task per stored message: the worker-killed scenario aims each kill at the task
+# of the message it has just stored.
+INBOUND_TASK_MARK_SECONDS = 0.0
 SWEEP_REQUEUE_AFTER_SECONDS = _stale
 EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=2.0)
 SLACK_WEBHOOK_TIMEOUT = env.float("SLACK_WEBHOOK_TIMEOUT", default=1.0)

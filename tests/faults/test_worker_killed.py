@@ -138,7 +138,8 @@ def test_workers_killed_mid_task_leave_every_effect_exactly_once(
         since = time.time()
         step = time.monotonic()
         if kind == "inbound":
-            sender = contacts[n % len(contacts)]["email"]
+            # Senders take turns (one alone would pass the rate limit).
+            sender = contacts[len(stored) % len(contacts)]["email"]
             # The id is known only once stored; aim at the next one to be stored.
             next_id = 1 + rig.driver(
                 "scalar",

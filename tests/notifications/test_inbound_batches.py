@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from notifications import inbound
+from notifications import inbound, tasks
 from notifications.inbound import inbound_process_waiting, inbound_store
 from notifications.models import EmailDelivery, Event, InboundMessage, InboundStatus
 from notifications.recipients import customer_reply_recipients
@@ -270,18 +270,64 @@ def test_a_failed_batch_is_retried_one_message_at_a_time(
     ]
 
 
-def test_a_message_tried_before_is_processed_alone(alice, support):
+def test_a_message_tried_before_is_never_taken_with_others(alice, support):
     """One that killed its worker must not take its neighbours down again."""
     ticket = answered(alice, support)
-    crashed, *others = [store(ticket, alice, f"Reply {n}.") for n in range(3)]
+    crashed, *fresh = [store(ticket, alice, f"Reply {n}.") for n in range(3)]
     InboundMessage.objects.filter(pk=crashed.pk).update(attempts=1)
 
-    assert inbound_process_waiting(inbound_id=crashed.pk) == [InboundStatus.PROCESSED]
+    assert (
+        inbound_process_waiting(inbound_id=fresh[0].pk) == [InboundStatus.PROCESSED] * 2
+    )
+    crashed.refresh_from_db()
+    assert (crashed.status, crashed.attempts) == (InboundStatus.RECEIVED, 1)
 
-    rows = InboundMessage.objects.in_bulk([m.pk for m in others])
-    assert {(r.status, r.attempts) for r in rows.values()} == {
-        (InboundStatus.RECEIVED, 0)
-    }
+    # Its own task (or the sweep's) takes it alone.
+    assert inbound_process_waiting(inbound_id=crashed.pk) == [InboundStatus.PROCESSED]
+    crashed.refresh_from_db()
+    assert crashed.attempts == 2
+
+
+@pytest.fixture
+def queued(monkeypatch) -> list[list[object]]:
+    """The arguments of each processing task sent to the broker."""
+    sent: list[list[object]] = []
+    monkeypatch.setattr(
+        tasks.process_inbound, "apply_async", lambda args: sent.append(list(args))
+    )
+    return sent
+
+
+def test_a_message_stored_while_a_task_waits_gets_no_task_of_its_own(
+    alice, support, queued, django_capture_on_commit_callbacks
+):
+    """A queued task takes every message stored before it starts."""
+    ticket = answered(alice, support)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        waiting = [store(ticket, alice, f"Reply {n}.") for n in range(3)]
+    assert queued == [[waiting[0].pk]]
+
+    assert (
+        inbound_process_waiting(inbound_id=waiting[0].pk)
+        == [InboundStatus.PROCESSED] * 3
+    )
+    # Started, the task no longer stands for messages stored after it.
+    with django_capture_on_commit_callbacks(execute=True):
+        later = store(ticket, alice, "Later.")
+    assert queued == [[waiting[0].pk], [later.pk]]
+
+
+def test_with_no_mark_every_message_gets_its_task(
+    alice, support, settings, queued, django_capture_on_commit_callbacks
+):
+    settings.INBOUND_TASK_MARK_SECONDS = 0
+    ticket = answered(alice, support)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        waiting = [store(ticket, alice, f"Reply {n}.") for n in range(3)]
+
+    assert queued == [[message.pk] for message in waiting]
 
 
 def test_only_a_contact_of_the_tickets_organisation_is_batched(alice, gina, support):
