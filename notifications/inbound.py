@@ -190,16 +190,17 @@ def inbound_process_waiting(*, inbound_id: int | None) -> list[str | None]:
     The task's entry point. Under load, messages queue up faster than one at a
     time can keep up with (a dozen statements each); here the waiting ones, up to
     ``BATCH_SIZE``, are taken together. The leading run of plain replies (see
-    ``_plain``) becomes comments through ``replies_create`` in one transaction,
-    a statement per step for all of them; every message after it goes through
-    the single path in arrival order, which gives each refusal its reason. A
+    ``_plain_replies``) becomes comments through ``replies_create`` in one
+    transaction, a statement per step for all of them; every message after it
+    goes through the single path in arrival order, which gives each refusal its
+    reason. A
     message tried before is never batched, so one that kills its worker is soon
     processed alone and parked, and takes no neighbours with it. Then it takes
     the messages still waiting, batch after batch, until none are left (or
     ``BATCHES_PER_TASK``, when it queues a task to go on): a queued task takes
     every message stored before it starts, which lets ``_queue_processing`` queue
     fewer tasks. ``inbound_id`` None: only those. Returns the final status of each
-    message taken (None: it was done).
+    message it took (None: another worker finished it first).
     """
     cache.delete(QUEUED_MARK)  # a message stored from now on queues a new task
     statuses: list[str | None] = []

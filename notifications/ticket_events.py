@@ -23,10 +23,6 @@ def ticket_created(ticket: Ticket) -> None:
     )
 
 
-def comment_added(comment: Comment) -> None:
-    comments_added([comment])
-
-
 def comments_added(comments: Sequence[Comment]) -> None:
     """Tell the other side about public comments; customers' replies in bulk."""
     public = [comment for comment in comments if comment.is_public]

@@ -375,16 +375,6 @@ def response_clock_start_first(*, ticket: Ticket) -> ResponseClock:
     return clock
 
 
-def response_clock_handle_comment(
-    *, ticket: Ticket, comment: Comment, save_with: list[str] | None = None
-) -> ResponseClock | None:
-    """``response_clocks_handle_comments`` for one comment on ``ticket``."""
-    comment.ticket = ticket
-    return response_clocks_handle_comments(
-        [comment], save_with=None if save_with is None else {ticket.pk: save_with}
-    )[0]
-
-
 def response_clocks_handle_comments(
     comments: Sequence[Comment], *, save_with: dict[int, list[str]] | None = None
 ) -> list[ResponseClock | None]:

@@ -285,8 +285,8 @@ def replies_create(
     """Add many public comments at once, by the rules of ``comment_create``.
 
     For the email gateway, which turns a batch of waiting emails into comments in
-    one transaction: the comments, their tickets, clocks and notifications are a
-    statement each for the whole batch, where a reply at a time costs a dozen
+    one transaction: the comments, their tickets, clocks and notifications take a
+    statement or a few for the whole batch, where a reply at a time costs a dozen
     statements per reply. Replies on one ticket are applied in order. The caller
     holds every ticket locked (``SELECT ... FOR UPDATE``) in the open
     transaction, as with ``comment_create(ticket_locked=True)``.
@@ -333,7 +333,7 @@ def replies_create(
 
 def _require_transaction() -> None:
     if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("ticket_locked: the row lock ended with its transaction")
+        raise RuntimeError("the tickets' row locks ended with their transaction")
 
 
 def _check_writable(ticket: Ticket, author: User, *, reopen_closed: bool) -> None:
