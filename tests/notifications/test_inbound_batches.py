@@ -375,3 +375,37 @@ def test_workers_racing_over_the_waiting_messages_add_each_once(support):
             ).count()
             == 1
         )
+
+
+def test_support_answering_by_email_in_a_batch_stops_each_clock(alice, gina, support):
+    """Staff replies by email are public replies: support's clocks stop."""
+    tickets = [open_ticket(alice, Priority.MAJOR), open_ticket(gina, Priority.MAJOR)]
+    waiting = [
+        inbound_store(
+            raw=raw_email(
+                sender=support.email,
+                to=reply_address(ticket_number=ticket.number, user_id=support.pk),
+                body=f"Fixed on our side for #{ticket.number}.",
+            ),
+            transport="test",
+        )
+        for ticket in tickets
+    ]
+
+    assert (
+        inbound_process_waiting(inbound_id=waiting[0].pk)
+        == [InboundStatus.PROCESSED] * 2
+    )
+
+    for ticket, contact in zip(tickets, (alice, gina), strict=True):
+        ticket.refresh_from_db()
+        assert ticket.status == Status.WAITING_ON_CUSTOMER
+        clock = ResponseClock.objects.get(ticket=ticket, kind=ClockKind.FIRST_RESPONSE)
+        reply = ticket.comments.get(author=support)
+        assert clock.responded_at == reply.created_at
+        assert clock.response_id == reply.pk
+        assert ticket.first_responded_at == reply.created_at
+        assert ticket.sla_due_at is None
+        assert EmailDelivery.objects.filter(
+            event=Event.SUPPORT_REPLIED, ticket=ticket, recipient=contact.user
+        ).exists()
