@@ -193,10 +193,9 @@ def inbound_process_waiting(*, inbound_id: int | None) -> list[str | None]:
     ``_plain_replies``) becomes comments through ``replies_create`` in one
     transaction, a statement per step for all of them; every message after it
     goes through the single path in arrival order, which gives each refusal its
-    reason. A
-    message tried before is never batched, so one that kills its worker is soon
-    processed alone and parked, and takes no neighbours with it. Then it takes
-    the messages still waiting, batch after batch, until none are left (or
+    reason. A message tried before is never batched, so one that kills its worker
+    is soon processed alone and parked, and takes no neighbours with it. Then it
+    takes the messages still waiting, batch after batch, until none are left (or
     ``BATCHES_PER_TASK``, when it queues a task to go on): a queued task takes
     every message stored before it starts, which lets ``_queue_processing`` queue
     fewer tasks. ``inbound_id`` None: only those. Returns the final status of each
@@ -280,7 +279,7 @@ def _process_plain_replies(ids: list[int]) -> tuple[list[str | None], list[int]]
             comments = ticket_services.replies_create(replies)
             done = messages[: len(comments)]
             for message, parsed_message, comment in zip(
-                done, parsed, comments, strict=False
+                done, parsed[: len(done)], comments, strict=True
             ):
                 _note_headers(message, parsed_message)
                 message.ticket = comment.ticket
@@ -325,9 +324,11 @@ def _plain_replies(
     for destination, parsed_message, key in zip(
         destinations, parsed, keys, strict=False
     ):
-        if destination is None or destination.ticket is None:
-            break
-        if destination.ticket.status == Status.CLOSED:
+        if (
+            destination is None
+            or destination.ticket is None
+            or destination.ticket.status == Status.CLOSED
+        ):
             break
         replies.append(
             ticket_services.Reply(
@@ -361,11 +362,10 @@ def _unscreened_run(
     Not one of our notifications, not a duplicate (stored, or earlier in the run),
     and the sender under the rate limit counting the run's earlier messages.
     """
-    message_ids = [f"<{p.message_id.strip('<>')}>" for p in parsed if p.message_id]
     ours = set(
-        EmailDelivery.objects.filter(message_id__in=message_ids).values_list(
-            "message_id", flat=True
-        )
+        EmailDelivery.objects.filter(
+            message_id__in=[_as_stored(p.message_id) for p in parsed if p.message_id]
+        ).values_list("message_id", flat=True)
     )
     taken = set(
         Comment.objects.filter(email_message_id__in=keys).values_list(
@@ -393,7 +393,7 @@ def _unscreened_run(
     for n, (p, key) in enumerate(zip(parsed, keys, strict=True)):
         sender = p.from_address.upper()
         if (
-            (p.message_id and f"<{p.message_id.strip('<>')}>" in ours)
+            (p.message_id and _as_stored(p.message_id) in ours)
             or key in taken
             or recent[sender] >= SENDER_RATE_LIMIT
         ):
@@ -476,9 +476,7 @@ def _screen(message: InboundMessage, parsed: "ParsedMessage", key: str) -> _Scre
     ours: Exists | Value = false
     if parsed.message_id:
         ours = Exists(
-            EmailDelivery.objects.filter(
-                message_id=f"<{parsed.message_id.strip('<>')}>"
-            )
+            EmailDelivery.objects.filter(message_id=_as_stored(parsed.message_id))
         )
     rate_limited: Exists | Value = false
     if parsed.from_address:
@@ -506,6 +504,11 @@ def _screen(message: InboundMessage, parsed: "ParsedMessage", key: str) -> _Scre
         rate_limited=limited,
         duplicate=comment_found or ticket_found,
     )
+
+
+def _as_stored(message_id: str) -> str:
+    """A Message-ID as our deliveries store theirs: in angle brackets."""
+    return f"<{message_id.strip('<>')}>"
 
 
 def _dedupe_key(message: InboundMessage, parsed: "ParsedMessage") -> str:

@@ -30,19 +30,20 @@ def _candidates(tickets: Collection[Ticket]) -> QuerySet[User]:
     )
 
 
+# What staff rows of a UNION carry where a contact's carry their membership.
+_NO_ORGANIZATION = Value(None, IntegerField())
+_NOT_FOLLOWING = Value(False, BooleanField())
+
+
 def _tagged(
     users: QuerySet[User],
     role: str,
-    organization: Combinable | None = None,
-    follows: Combinable | None = None,
+    organization: Combinable = _NO_ORGANIZATION,
+    follows: Combinable = _NOT_FOLLOWING,
 ) -> QuerySet[User]:
     """Users with what ``_watches`` reads (and, in a UNION, why they are there)."""
     return users.order_by().annotate(
-        role=Value(role, CharField()),
-        organization=organization
-        if organization is not None
-        else Value(None, IntegerField()),
-        follows=follows if follows is not None else Value(False, BooleanField()),
+        role=Value(role, CharField()), organization=organization, follows=follows
     )
 
 
@@ -71,11 +72,19 @@ def ticket_watchers(ticket: Ticket, *, exclude: Iterable[int] = ()) -> list[User
     Every recipient belongs to the ticket's organisation: a contact who turned
     organisation-wide mail off still hears about the tickets they opened.
     """
-    excluded = set(exclude)
+    return ticket_watchers_for([(ticket, set(exclude))])[0]
+
+
+def ticket_watchers_for(
+    requests: Sequence[tuple[Ticket, Collection[int]]],
+) -> list[list[User]]:
+    """``ticket_watchers`` of each (ticket, user ids to leave out), in one query."""
+    if not requests:
+        return []
+    candidates = list(_watchers_tagged([t for t, _ in requests]).order_by("pk"))
     return [
-        user
-        for user in _watchers_tagged([ticket]).order_by("pk")
-        if _watches(user, ticket, excluded)
+        [user for user in candidates if _watches(user, ticket, exclude)]
+        for ticket, exclude in requests
     ]
 
 

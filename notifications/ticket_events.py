@@ -10,7 +10,12 @@ from tickets.choices import Status
 from tickets.models import Comment, PriorityChange, Ticket
 
 from .models import Event
-from .recipients import customer_reply_recipients_for, support_staff, ticket_watchers
+from .recipients import (
+    customer_reply_recipients_for,
+    support_staff,
+    ticket_watchers,
+    ticket_watchers_for,
+)
 from .services import Notice, notification_enqueue, notifications_enqueue
 
 
@@ -26,7 +31,12 @@ def ticket_created(ticket: Ticket) -> None:
 def comments_added(comments: Sequence[Comment]) -> None:
     """Tell the other side about public comments; customers' replies in bulk."""
     public = [comment for comment in comments if comment.is_public]
-    # Customers' replies in the order they come: one query for all of them.
+    # Each side's replies in the order they come: one query for each side.
+    support_recipients = iter(
+        ticket_watchers_for(
+            [(c.ticket, {c.author_id}) for c in public if c.author.is_staff]
+        )
+    )
     customer_recipients = iter(
         customer_reply_recipients_for(
             [(c.ticket, c.author_id) for c in public if not c.author.is_staff]
@@ -36,7 +46,7 @@ def comments_added(comments: Sequence[Comment]) -> None:
     for comment in public:
         if comment.author.is_staff:
             event = Event.SUPPORT_REPLIED
-            recipients = ticket_watchers(comment.ticket, exclude=[comment.author_id])
+            recipients = next(support_recipients)
         else:
             event = Event.CUSTOMER_REPLIED
             recipients = next(customer_recipients)

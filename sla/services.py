@@ -314,24 +314,13 @@ def _clocks_start(
             target=found.target,
             spec=found.spec,
         )
-    if len(clocks) == 1:
-        clocks[0].save()
-    else:
-        ResponseClock.objects.bulk_create(clocks)
+    ResponseClock.objects.bulk_create(clocks)
     for clock in clocks:
         _sync_ticket(
             clock.ticket,
             clock,
             save_with=None if save_with is None else save_with[clock.ticket.pk],
         )
-
-
-def _save(clocks: list[ResponseClock], fields: list[str]) -> None:
-    """One UPDATE for one clock, one ``CASE`` UPDATE for several."""
-    if len(clocks) == 1:
-        clocks[0].save(update_fields=fields)
-    else:
-        ResponseClock.objects.bulk_update(clocks, fields)
 
 
 def _latest_clocks(
@@ -377,8 +366,8 @@ def response_clock_start_first(*, ticket: Ticket) -> ResponseClock:
 
 def response_clocks_handle_comments(
     comments: Sequence[Comment], *, save_with: dict[int, list[str]] | None = None
-) -> list[ResponseClock | None]:
-    """Stop or start a clock for each new comment; return the clock each touched.
+) -> None:
+    """Stop or start a clock for each new comment.
 
     Call inside the transaction that wrote the comments, with their tickets
     (``comment.ticket``) locked; comments on one ticket are taken in order.
@@ -393,33 +382,27 @@ def response_clocks_handle_comments(
     gateway adds a batch of replies at once).
     """
     public = [comment for comment in comments if comment.is_public]
-    latest = (
-        _latest_clocks({c.ticket_id for c in public}, with_calendar=False)
-        if public
-        else {}
-    )
-    touched: list[ResponseClock | None] = []
+    latest = _latest_clocks({c.ticket_id for c in public}, with_calendar=False)
     stopped: list[tuple[ResponseClock, Ticket]] = []
     started: list[ResponseClock] = []
     missed: list[SlaTransition] = []
-    for comment in comments:
-        clock = latest.get(comment.ticket_id) if comment.is_public else None
-        if comment.author.is_staff and clock is not None and clock.is_running:
+    for comment in public:
+        clock = latest.get(comment.ticket_id)
+        if clock is None:
+            continue
+        if comment.author.is_staff and clock.is_running:
             clock.responded_at = comment.created_at
             clock.response = comment
             missed.extend(_crossed(clock, comment.created_at, notify=False))
             stopped.append((clock, comment.ticket))
-        elif not comment.author.is_staff and clock is not None and not clock.is_running:
+        elif not comment.author.is_staff and not clock.is_running:
             clock = _new_clock(
                 comment.ticket, ClockKind.NEXT_RESPONSE, comment.created_at
             )
             latest[comment.ticket_id] = clock
             started.append(clock)
-        else:
-            clock = None
-        touched.append(clock)
     if stopped:
-        _save(
+        ResponseClock.objects.bulk_update(
             [clock for clock, _ticket in stopped],
             ["responded_at", "response", "at_risk_recorded_at", "breached_at"],
         )
@@ -431,7 +414,6 @@ def response_clocks_handle_comments(
                 save_with=None if save_with is None else save_with[ticket.pk],
             )
     _clocks_start(started, save_with=save_with)
-    return touched
 
 
 def response_clock_reprioritise(
