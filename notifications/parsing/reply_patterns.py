@@ -28,6 +28,7 @@ _WROTE_VERBS = (
     r"yazdı|đã\s+viết|írta|έγραψε"
 )
 _CJK_WROTE = r"写道|寫道|のメッセージ|さんは書きました|님이\s*작성"
+CJK_WROTE_RE = re.compile(_CJK_WROTE)
 WROTE_END_RE = re.compile(
     rf"(?:\b(?:{_WROTE_VERBS}){_WS}{_COLON}|(?:{_CJK_WROTE}){_WS}{_COLON}?"
     rf"|@[^\s@<>]+>?{_WS}{_COLON}|^{_WS}>{_WS}{_COLON}|\bUhr{_WS}:)"
@@ -36,7 +37,7 @@ WROTE_END_RE = re.compile(
 )
 # "---- John Smith wrote ----" (Android) and "-----On ... wrote-----".
 DASHED_WROTE_RE = re.compile(
-    rf"^[ \t]*-{{2,}}.*\b(?:{_WROTE_VERBS})[ \t]*-{{2,}}[ \t]*$", _I
+    rf"^[ \t]*-{{2,}}+.*\b(?:{_WROTE_VERBS})[ \t]*-{{2,}}[ \t]*$", _I
 )
 
 # Words that begin a quote header line, per language.
@@ -65,6 +66,28 @@ LOTUS_HEADER_RE = re.compile(
     r"^[ \t]*\S[^\n]*@[^\n]*[ \t]on[ \t]+\d{1,2}/\d{1,2}/\d{2,4}"
     r"(?:[ \t]+\d{1,2}[:.]\d{2}(?:[:.]\d{2})?[ \t]*(?:[AaPp]\.?[Mm]\.?)?)?[ \t]*$"
 )
+# Lotus Notes reply headers have no "From:": the sender's name and the date
+# stand on the line(s) above "To:", as "Kyle R Lilly 01/14/2000 01:16 PM" or as
+# "Kyle R Lilly" / "01/14/2000 01:16 PM", sometimes with "Sent by: X" between.
+_CLOCK = r"\d{1,2}:\d{2}(?::\d{2})?(?:[ \t]*[AaPp]\.?[Mm]\.?)?"
+_NUMERIC_DATE = r"\d{1,4}[-/.]\d{1,2}[-/.]\d{2,4}"
+CLOCK_RE = re.compile(_CLOCK)
+NUMERIC_DATE_RE = re.compile(rf"\b{_NUMERIC_DATE}\b")
+YEAR_RE = re.compile(r"\b(?:19|20)\d{2}\b")
+NOTES_DATE_LINE_RE = re.compile(
+    rf"^(?P<name>.{{0,120}}?)[ \t]*(?:\bon[ \t]+)?{_NUMERIC_DATE}[ \t]+{_CLOCK}"
+    r"(?:[ \t]+[A-Z]{2,5})?[ \t]*$"
+)
+SENT_BY_RE = re.compile(r"^[ \t]*(?:Sent by|Gesendet von|Envoyé par)[ \t]*:", _I)
+# An address, an angle-bracketed part, Outlook's [mailto:...] or a Notes
+# hierarchical name ("Eric Bass/HOU/ECT@ECT"): a header value, not prose.
+ADDRESS_RE = re.compile(r"[^\s@<>]+@[^\s@<>]+|<[^<>]*>|\[mailto:|\w/[\w&]+/")
+# Lower-case words allowed inside a person's or a team's name.
+_PARTICLES = (
+    "de da di del della der den des du dos das do van von la le los las y e et "
+    "ter ten zu al bin via and und of the"
+)
+NAME_PARTICLES = frozenset(re.findall(r"\w+", _PARTICLES))
 MAX_HEADER_LINES = 6
 MAX_HEADER_CHARS = 400
 
@@ -72,7 +95,8 @@ MAX_HEADER_CHARS = 400
 _FIELD_GROUPS = {
     "from": "From|Von|De|Da|Van|Från|Fra|Od|От|Від|发件人|寄件者|差出人|Kimden|Feladó|"
     "Lähettäjä|Afzender",
-    "date": "Date|Sent|Datum|Gesendet|Envoyé|Inviato|Data|Enviado|Enviada|Fecha|"
+    "date": "Date|Sent|Datum|Gesendet|Envoyé|Inviato|Data|Enviado el|Enviado em|"
+    "Enviada em|Enviado|Enviada|Fecha|Envoyé le|"
     "Verzonden|Skickat|Sendt|Dato|Wysłano|Отправлено|Дата|Надіслано|Odesláno|"
     "发送时间|傳送時間|日期|送信日時|日付|Gönderildi|Tarih|Elküldve|Dátum|Lähetetty|"
     "Päivämäärä",
@@ -93,6 +117,15 @@ HEADER_FIELD_RES = {
     for group, names in _FIELD_GROUPS.items()
 }
 
+# A header block flattened onto one line by an HTML-to-text conversion:
+# "From: X Sent: Tuesday, March 3, 2026 10:00 To: Y Subject: Z".
+INLINE_FIELD_RES = {
+    group: re.compile(
+        rf"(?:^|[ \t]){_MARKUP}(?:{_FIELD_GROUPS[group]}){_MARKUP}{_WS}{_COLON}", _I
+    )
+    for group in ("date", "to", "subject")
+}
+
 # --- separator lines ---------------------------------------------------------------
 _ORIGINAL_MESSAGE = (
     r"Original Message|Reply Message|Ursprüngliche Nachricht|Antwort Nachricht|"
@@ -104,7 +137,7 @@ _ORIGINAL_MESSAGE = (
     r"原始邮件|原始郵件|元のメッセージ|Eredeti üzenet|Orijinal Mesaj"
 )
 ORIGINAL_MESSAGE_RE = re.compile(
-    rf"^{_WS}{_MARKUP}{_WS}-{{2,}}{_WS}(?:{_ORIGINAL_MESSAGE}){_WS}-{{2,}}{_WS}"
+    rf"^{_WS}{_MARKUP}{_WS}-{{2,}}+{_WS}(?:{_ORIGINAL_MESSAGE}){_WS}-{{2,}}{_WS}"
     rf"{_MARKUP}{_WS}$",
     _I,
 )
@@ -117,12 +150,19 @@ _FORWARDED = (
     r"転送されたメッセージ|Továbbított üzenet|İletilen ileti"
 )
 FORWARD_RE = re.compile(
-    rf"^{_WS}{_MARKUP}{_WS}-{{2,}}{_WS}(?:{_FORWARDED}){_WS}-*{_WS}{_MARKUP}{_WS}$"
+    rf"^{_WS}{_MARKUP}{_WS}-{{2,}}+{_WS}(?:{_FORWARDED}){_WS}-*{_WS}{_MARKUP}{_WS}$"
     r"|^[ \t]*(?:Begin forwarded message|Anfang der weitergeleiteten Nachricht|"
     r"Début du message réexpédié|Début du message transféré|"
     r"Inicio del mensaje reenviado|"
     r"Inizio messaggio inoltrato|Início da mensagem reencaminhada|"
     r"Begin doorgestuurd bericht)[ \t]*:[ \t]*$",
+    _I,
+)
+# Lotus Notes: "----- Forwarded by Name/OU/ORG on 11/17/2000 08:02 AM -----" (the
+# closing dashes may be wrapped onto the next line, or missing).
+NOTES_FORWARD_RE = re.compile(
+    r"^[ \t]*-{2,}+[ \t]*(?:Forwarded by|Weitergeleitet von|Transféré par|"
+    r"Inoltrato da|Reenviado por|Doorgestuurd door)[ \t]+\S.*$",
     _I,
 )
 # Outlook's plain-text rule above a header block, and HTML rules rendered as text.
@@ -159,6 +199,24 @@ _DISCLAIMER_CUES = (
     r"konfidentiell|questo messaggio [eè]'? stato analizzato"
 )
 DISCLAIMER_RE = re.compile(_DISCLAIMER_CUES, _I)
+# Every cue above holds one of these (lower case): a substring test on the whole
+# text decides whether the per-line regex is worth running at all.
+DISCLAIMER_WORDS = (
+    "intended",
+    "received this",
+    "confidential",
+    "privileg",
+    "vertrauliche",
+    "adressat",
+    "destinataire",
+    "confidentiel",
+    "confidencial",
+    "riservat",
+    "confidenzial",
+    "vertrouwelijk",
+    "konfidentiell",
+    "analizzato",
+)
 _PHONE = r"\+?\(?\d[\d \t().\-/]{6,}\d"
 CONTACT_LINE_RE = re.compile(
     r"^[ \t]*(?:(?:tel(?:ephone|efon)?|phone|ph|mobile?|mob|cell|fax|direct|office|"
@@ -169,6 +227,30 @@ CONTACT_LINE_RE = re.compile(
     _I,
 )
 PHONE_LINE_RE = re.compile(rf"{_PHONE}")
+# Contact details inside a signature line ("Tel: ...", "E: a@b", "www.x.com").
+CONTACT_SIGNAL_RE = re.compile(
+    rf"{_PHONE}|[\w.+-]+@[\w-]+(?:\.[\w-]+)+|https?://|\bwww\.\S", _I
+)
+# A sign-off, alone ("Regards,") or with the name ("Thanks, Kyle").
+_SIGN_OFFS = (
+    r"thanks(?: a lot| again| so much)?|thank you(?: very much)?|many thanks|thx|ta|"
+    r"cheers|regards|best|best regards|best wishes|kind regards|warm regards|"
+    r"warmest regards|with regards|with best regards|sincerely|"
+    r"yours(?: sincerely| truly)?|"
+    r"all the best|take care|br|rgds|mfg|mit freundlichen grüßen|freundliche grüße|"
+    r"viele grüße|beste grüße|liebe grüße|gruß|grüße|lg|danke|vielen dank|"
+    r"cordialement|bien cordialement|bien à vous|salutations|merci|"
+    r"saluti|cordiali saluti|distinti saluti|grazie|un saludo|saludos|atentamente|"
+    r"gracias|groet|groeten|met vriendelijke groet|bedankt|hälsningar|"
+    r"vänliga hälsningar|mvh|med venlig hilsen|pozdrawiam|obrigado|obrigada|"
+    r"atenciosamente|abraços"
+)
+SIGN_OFF_RE = re.compile(
+    rf"^[ \t]*(?:{_SIGN_OFFS})[ \t]*[,.!]?[ \t]*"
+    r"(?P<name>[^\W\d_][\w.' -]{0,40})?[ \t]*$",
+    _I,
+)
+
 # A line of punctuation only: what is left of rules, tracking pixels and delimiters.
 DELIMITER_LINE_RE = re.compile(r"^[ \t]*[-_=*#~+.•·ᐧ\u2014\u2013|<>]+[ \t]*$")
 

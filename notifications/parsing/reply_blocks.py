@@ -1,0 +1,210 @@
+"""Header blocks of quoted and forwarded mail, recognised by the shape of their lines.
+
+A mail client that quotes or forwards a message writes the old message's header
+as a run of "Field: value" lines: Outlook's From/Sent/To/Subject (in the
+sender's language), Thunderbird's Subject/Date/From/To, Lotus Notes' To/cc/Subject
+under a line with the sender's name and the date. Two things tell such a block
+from text that merely has a colon in it ("From: April, the old API is retired"):
+
+- the *values* have the shape of header values: a From or To holds names or
+  addresses (not a sentence), a Sent or Date holds a date or a time;
+- at least two different fields with such values stand together, one of them
+  a date (a Notes block has the sender and the date on the lines above it, or
+  the date in its From: line). A memo's "To: all staff / From: the board" has
+  no date field and stays text.
+
+Every scan is bounded (``MAX_BLOCK_LINES``), so a body of a million header-like
+lines is still read in linear time.
+"""
+
+import re
+
+from . import reply_patterns as p
+from .reply_lines import field, is_blank
+
+MAX_BLOCK_LINES = 24  # fields, wrapped values and gaps of one block
+MAX_GAP = 3  # blank lines between two fields (Notes leaves them after From:)
+MAX_CONTINUATION = 4  # wrapped lines of a long To: or Cc: value
+MAX_NAME_WORDS = 6
+_START_GROUPS = frozenset({"from", "date", "to", "subject", "reply_to"})
+_UNQUOTE_RE = re.compile(r"^[ \t>]*")
+
+
+def _unquoted(line: str) -> str:
+    return _UNQUOTE_RE.sub("", line).strip()
+
+
+def looks_like_people(value: str) -> bool:
+    """Whether a value lists people or teams ("Kitchen, Louise; Whalley, Greg")."""
+    value = re.sub(r"[ \t]+@[ \t]+", "@", value)  # Notes: "Amanda Huble @ ENRON"
+    if p.ADDRESS_RE.search(value):
+        return True
+    for item in re.split(r"[;,]", value):
+        words = re.sub(r"['\"()]", " ", item).split()
+        if len(words) > MAX_NAME_WORDS:
+            return False
+        for word in words:
+            if any(char.isdigit() for char in word):
+                return False
+            first = word[0]
+            if first.isalpha() and first.islower() and word not in p.NAME_PARTICLES:
+                return False
+    return True
+
+
+def looks_like_date(value: str) -> bool:
+    """Whether a value is a date or a time ("Tuesday, March 3, 2026 10:15 AM")."""
+    if p.CLOCK_RE.search(value) or p.NUMERIC_DATE_RE.search(value):
+        return True
+    return (
+        p.YEAR_RE.search(value) is not None
+        and len(value.split()) <= 8
+        and not value.rstrip().endswith((".", "!", "?"))
+    )
+
+
+def value_fits(group: str, value: str) -> bool:
+    if group in ("from", "reply_to"):
+        value = p.NOTES_DATE_LINE_RE.sub(r"\g<name>", value)  # "X @ ENRON 11/27/2000"
+        return bool(value.strip()) and looks_like_people(value)
+    if group in ("to", "cc"):
+        return looks_like_people(value)  # an empty Cc: is fine
+    if group == "date":
+        return looks_like_date(value)
+    return True  # any subject
+
+
+def _scan(lines: list[str], start: int) -> tuple[int, set[str], set[str]]:
+    """(last field line, groups with fitting values, all groups) from ``start``."""
+    fitting: set[str] = set()
+    seen: set[str] = set()
+    last = start
+    gap = continuation = 0
+    for index in range(start, min(len(lines), start + MAX_BLOCK_LINES)):
+        line = lines[index]
+        found = field(line)
+        if found is not None:
+            group, value = found
+            if group in seen and group != "cc":
+                break  # a second From: begins the next block
+            seen.add(group)
+            if value_fits(group, value):
+                fitting.add(group)
+                if group == "from" and p.NOTES_DATE_LINE_RE.match(value):
+                    fitting.add("date")  # "From: Amanda Huble @ ENRON 11/27/2000 ..."
+            last, gap, continuation = index, 0, 0
+        elif is_blank(line):
+            gap += 1
+            if gap > MAX_GAP:
+                break
+        else:
+            continuation += 1
+            if gap or continuation > MAX_CONTINUATION:
+                break  # the body after the block
+    return last, fitting, seen
+
+
+def _people_line(text: str) -> bool:
+    return (
+        bool(text)
+        and len(text) <= 80
+        and not text.endswith((".", "?", "!", ":"))
+        and looks_like_people(text)
+    )
+
+
+def _title_line(text: str) -> bool:
+    return (
+        bool(text)
+        and len(text.split()) <= MAX_NAME_WORDS
+        and not text.endswith((".", "?", "!", ":", ","))
+    )
+
+
+def notes_preamble(lines: list[str], start: int) -> int | None:
+    """First line of a Notes sender/date preamble right above line ``start``."""
+    index = start - 1
+    for _ in range(2):  # Notes puts a blank or whitespace line before To:
+        if index >= 0 and is_blank(lines[index]):
+            index -= 1
+    if index < 0:
+        return None
+    match = p.NOTES_DATE_LINE_RE.match(_unquoted(lines[index]))
+    if match is None:
+        return None
+    name = match.group("name").strip()
+    if name:
+        return index if _people_line(name.removesuffix(" on").strip()) else None
+    first = index
+    above = index - 1
+    if above >= 0 and p.SENT_BY_RE.match(_unquoted(lines[above])):
+        first, above = above, above - 1
+    if above >= 0 and _title_line(_unquoted(lines[above])):
+        first = above  # the sender's name, or a role ("Office of the Chairman")
+    return first
+
+
+def header_block(lines: list[str], start: int) -> tuple[int, int] | None:
+    """(first, last) line of the header block whose first field is line ``start``."""
+    last, groups, seen = _scan(lines, start)
+    if len(groups) < 2:
+        return None
+    preamble = None if "from" in seen else notes_preamble(lines, start)
+    if "date" in groups or (preamble is not None and groups & {"to", "subject"}):
+        return (start if preamble is None else preamble), last
+    return None
+
+
+def _one_line_block(found: tuple[str, str], index: int) -> tuple[int, int] | None:
+    group, value = found
+    if group != "from":
+        return None
+    date = p.INLINE_FIELD_RES["date"].search(value)
+    if date is None or not looks_like_date(value[date.end() :]):
+        return None
+    others = ("to", "subject")
+    if all(p.INLINE_FIELD_RES[other].search(value) for other in others):
+        return index, index
+    return None
+
+
+def find_header_blocks(lines: list[str]) -> list[tuple[int, int]]:
+    blocks = []
+    index = 0
+    while index < len(lines):
+        found = field(lines[index])
+        if found is not None and found[0] in _START_GROUPS:
+            block = header_block(lines, index) or _one_line_block(found, index)
+            if block is not None:
+                blocks.append(block)
+                index = block[1] + 1
+                continue
+        index += 1
+    return blocks
+
+
+def block_at(lines: list[str], index: int) -> int | None:
+    """Last line of a header block that begins on line ``index`` (or None)."""
+    for offset in range(4):  # a Notes block's first field is below its preamble
+        position = index + offset
+        if position >= len(lines):
+            return None
+        if field(lines[position]) is not None:
+            block = header_block(lines, position)
+            if block is not None and block[0] <= index:
+                return block[1]
+            return None
+    return None
+
+
+def skip_blank(lines: list[str], index: int) -> int:
+    while index < len(lines) and is_blank(lines[index]):
+        index += 1
+    return index
+
+
+def block_after(lines: list[str], index: int) -> int:
+    """Index after a separator or banner: past a header block that follows it."""
+    following = skip_blank(lines, index)
+    end = block_at(lines, following)
+    return index if end is None else end + 1

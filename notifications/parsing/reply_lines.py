@@ -1,0 +1,49 @@
+"""Line predicates shared by the reply-extraction stages (``reply*.py``).
+
+Every rule of reply extraction classifies single lines first (blank, quoted,
+a header field, a rule of dashes) and then looks at runs of them; these are the
+classifications, kept in one place so the stages agree on what a line is.
+"""
+
+from . import reply_patterns as p
+
+
+def is_blank(line: str) -> bool:
+    return not line.strip()
+
+
+def is_quote(line: str) -> bool:
+    return p.QUOTE_LINE_RE.match(line) is not None
+
+
+def is_delimiter(line: str) -> bool:
+    return p.DELIMITER_LINE_RE.match(line) is not None and not is_quote(line)
+
+
+def is_text(line: str) -> bool:
+    """A line of the sender's own words (not blank, quoted or a bare rule)."""
+    return bool(line.strip()) and not is_quote(line) and not is_delimiter(line)
+
+
+def field(line: str) -> tuple[str, str] | None:
+    """(group, value) of a header field line ("Von: X" is ("from", "X")), or None."""
+    for group, regex in p.HEADER_FIELD_RES.items():
+        match = regex.match(line)
+        if match:
+            return group, line[match.end() :].strip().strip("*_").strip()
+    return None
+
+
+def field_group(line: str) -> str | None:
+    found = field(line)
+    return found[0] if found else None
+
+
+def prepare(text: str) -> list[str]:
+    """The text as lines: one newline convention, no NBSP, no invisible characters."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ")
+    return p.INVISIBLE_CHARS_RE.sub("", text).split("\n")
+
+
+def join(lines: list[str]) -> str:
+    return "\n".join(lines).strip("\n")
