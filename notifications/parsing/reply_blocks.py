@@ -22,9 +22,9 @@ import re
 from . import reply_patterns as p
 from .reply_lines import field, is_blank
 
-MAX_BLOCK_LINES = 24  # fields, wrapped values and gaps of one block
+MAX_BLOCK_LINES = 40  # fields, wrapped values and gaps of one block
 MAX_GAP = 3  # blank lines between two fields (Notes leaves them after From:)
-MAX_CONTINUATION = 4  # wrapped lines of a long To: or Cc: value
+MAX_CONTINUATION = 8  # wrapped lines of a long To: or Cc: value
 MAX_NAME_WORDS = 6
 _START_GROUPS = frozenset({"from", "date", "to", "subject", "reply_to"})
 _UNQUOTE_RE = re.compile(r"^[ \t>]*")
@@ -144,12 +144,29 @@ def notes_preamble(lines: list[str], start: int) -> int | None:
     return first
 
 
+def _org_line(lines: list[str], start: int) -> int | None:
+    """Notes' indented company line above its From: ("\tEnron North America Corp.")."""
+    index = start - 1
+    while index >= 0 and start - index <= 3 and is_blank(lines[index]):
+        index -= 1
+    if index < 0 or index == start - 1:
+        return None
+    line = lines[index]
+    text = line.strip().removesuffix(".")  # "Corp."
+    if line[:1] == "\t" and _title_line(text) and looks_like_people(text):
+        return index
+    return None
+
+
 def header_block(lines: list[str], start: int) -> tuple[int, int] | None:
     """(first, last) line of the header block whose first field is line ``start``."""
     last, groups, seen = _scan(lines, start)
     if len(groups) < 2:
         return None
-    preamble = None if "from" in seen else notes_preamble(lines, start)
+    if "from" in seen:
+        preamble = _org_line(lines, start)
+    else:
+        preamble = notes_preamble(lines, start)
     if "date" in groups or (preamble is not None and groups & {"to", "subject"}):
         return (start if preamble is None else preamble), last
     return None

@@ -5,6 +5,8 @@ a header field, a rule of dashes) and then looks at runs of them; these are the
 classifications, kept in one place so the stages agree on what a line is.
 """
 
+import re
+
 from . import reply_patterns as p
 
 
@@ -30,6 +32,9 @@ def field(line: str) -> tuple[str, str] | None:
     for group, regex in p.HEADER_FIELD_RES.items():
         match = regex.match(line)
         if match:
+            label = re.sub(r"[^\w]", "", match.group(0))
+            if group != "cc" and len(label) > 2 and label.isupper():
+                return None  # "FROM: HR / DATE: ..." heads a memo, not a quote
             return group, line[match.end() :].strip().strip("*_").strip()
     return None
 
