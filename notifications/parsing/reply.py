@@ -218,7 +218,8 @@ def _walk(lines: list[str], depth: int) -> list[str]:
             if inline_prefix:
                 before = [*before, inline_prefix]
         has_text = seen_text = seen_text or any(map(is_text, before))
-        out.extend(before)
+        if has_text or any(map(is_quote, before)):
+            out.extend(before)  # (rules and blanks above a dropped split go with it)
         if has_text:
             if split.kind == "header":
                 quote_end = _quote_block_end(lines, split.end + 1)
