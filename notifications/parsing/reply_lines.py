@@ -5,8 +5,6 @@ a header field, a rule of dashes) and then looks at runs of them; these are the
 classifications, kept in one place so the stages agree on what a line is.
 """
 
-import re
-
 from . import reply_patterns as p
 
 
@@ -29,14 +27,18 @@ def is_text(line: str) -> bool:
 
 def field(line: str) -> tuple[str, str] | None:
     """(group, value) of a header field line ("Von: X" is ("from", "X")), or None."""
-    for group, regex in p.HEADER_FIELD_RES.items():
-        match = regex.match(line)
-        if match:
-            label = re.sub(r"[^\w]", "", match.group(0))
-            if group != "cc" and len(label) > 2 and label.isupper():
-                return None  # "FROM: HR / DATE: ..." heads a memo, not a quote
-            return group, line[match.end() :].strip().strip("*_").strip()
-    return None
+    if ":" not in line and "\uff1a" not in line:
+        return None
+    match = p.HEADER_FIELD_RE.match(line)
+    if match is None:
+        return None
+    label = match.group("label")
+    group = p.FIELD_GROUP_OF.get(label.casefold())
+    if group is None:
+        return None  # a case-insensitive match with no casefold twin
+    if group != "cc" and len(label) > 2 and label.isupper():
+        return None  # "FROM: HR / DATE: ..." heads a memo, not a quote
+    return group, line[match.end() :].strip().strip("*_").strip()
 
 
 def field_group(line: str) -> str | None:

@@ -108,14 +108,19 @@ _FIELD_GROUPS = {
     "reply_to": "Reply-To|Antwort an|Répondre à|Risposta|Responder a|Antwoord aan|"
     "Svar til",
 }
-HEADER_FIELD_RES = {
-    group: re.compile(
-        rf"^{_WS}(?:>{_WS})*{_MARKUP}(?:{names}){_MARKUP}{_WS}{_COLON}{_MARKUP}"
-        r"(?:[ \t]|$)",
-        _I,
-    )
+# One regex for all fields (the label looked up in FIELD_GROUP_OF): the line
+# scans try it on every line, so one pass beats one regex per group.
+FIELD_GROUP_OF = {
+    label.casefold(): group
     for group, names in _FIELD_GROUPS.items()
+    for label in names.split("|")
 }
+_LABELS = "|".join(sorted(FIELD_GROUP_OF, key=len, reverse=True))
+HEADER_FIELD_RE = re.compile(
+    rf"^{_WS}(?:>{_WS})*{_MARKUP}(?P<label>{_LABELS}){_MARKUP}{_WS}{_COLON}{_MARKUP}"
+    r"(?:[ \t]|$)",
+    _I,
+)
 
 # A header block flattened onto one line by an HTML-to-text conversion:
 # "From: X Sent: Tuesday, March 3, 2026 10:00 To: Y Subject: Z".
