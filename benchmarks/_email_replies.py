@@ -209,13 +209,16 @@ def time_long_bodies() -> float:
         "one long line": "x" * 1_000_000,
         "dashes and dates": ("-" * 40 + " 01/02/2001 10:00 AM\n") * 16_000,
     }
-    print("\n== long bodies (~1 MB each, through parse_message)")
+    print("\n== long bodies (~1 MB each, through parse_message; CPU time decides)")
     slowest = 0.0
     for label, body in bodies.items():
         raw = wrap_body(body.encode(), "plain")
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         parse_message(raw)
-        elapsed = time.perf_counter() - started
-        slowest = max(slowest, elapsed)
-        print(f"  {label:20} {len(raw) / 1e6:.2f} MB  {elapsed:.3f}s")
+        cpu = time.process_time() - cpu_started
+        slowest = max(slowest, cpu)
+        print(
+            f"  {label:20} {len(raw) / 1e6:.2f} MB  {cpu:.3f}s CPU "
+            f"({time.perf_counter() - started:.3f}s wall)"
+        )
     return slowest

@@ -74,7 +74,12 @@ def value_fits(group: str, value: str) -> bool:
     return True  # any subject
 
 
-def _scan(lines: list[str], start: int) -> tuple[int, set[str], set[str]]:
+Fields = list[tuple[str, str] | None]  # ``field`` of each line, computed once
+
+
+def _scan(
+    lines: list[str], fields: Fields, start: int
+) -> tuple[int, set[str], set[str]]:
     """(last field line, groups with fitting values, all groups) from ``start``."""
     fitting: set[str] = set()
     seen: set[str] = set()
@@ -82,7 +87,7 @@ def _scan(lines: list[str], start: int) -> tuple[int, set[str], set[str]]:
     gap = continuation = 0
     for index in range(start, min(len(lines), start + MAX_BLOCK_LINES)):
         line = lines[index]
-        found = field(line)
+        found = fields[index]
         if found is not None:
             group, value = found
             if group in seen and group != "cc":
@@ -158,9 +163,16 @@ def _org_line(lines: list[str], start: int) -> int | None:
     return None
 
 
-def header_block(lines: list[str], start: int) -> tuple[int, int] | None:
+def header_block(
+    lines: list[str], start: int, fields: Fields | None = None
+) -> tuple[int, int] | None:
     """(first, last) line of the header block whose first field is line ``start``."""
-    last, groups, seen = _scan(lines, start)
+    if fields is None:
+        window = lines[: start + MAX_BLOCK_LINES]
+        fields = [
+            None if index < start else field(line) for index, line in enumerate(window)
+        ]
+    last, groups, seen = _scan(lines, fields, start)
     if len(groups) < 2:
         return None
     if "from" in seen:
@@ -187,11 +199,12 @@ def _one_line_block(found: tuple[str, str], index: int) -> tuple[int, int] | Non
 
 def find_header_blocks(lines: list[str]) -> list[tuple[int, int]]:
     blocks = []
+    fields = [field(line) for line in lines]
     index = 0
     while index < len(lines):
-        found = field(lines[index])
+        found = fields[index]
         if found is not None and found[0] in _START_GROUPS:
-            block = header_block(lines, index) or _one_line_block(found, index)
+            block = header_block(lines, index, fields) or _one_line_block(found, index)
             if block is not None:
                 blocks.append(block)
                 index = block[1] + 1
