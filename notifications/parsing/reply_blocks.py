@@ -109,6 +109,24 @@ def _scan(
     return last, fitting, seen
 
 
+def _mail_like(lines: list[str], fields: Fields, start: int, last: int) -> bool:
+    """Whether a block says "mail": a Subject:, Sent:, or an address in it.
+
+    A booking's "From: Berlin / To: Munich / Date: 12.03.2026 10:00" has the shape
+    of a header block but none of these.
+    """
+    for index in range(start, last + 1):
+        found = fields[index]
+        if found is None:
+            continue
+        group, value = found
+        if group == "subject" or p.ADDRESS_RE.search(value):
+            return True
+        if group == "date" and not p.GENERIC_DATE_FIELD_RE.match(lines[index]):
+            return True  # "Sent:", "Gesendet:", "Отправлено:": a mail client's word
+    return False
+
+
 def _people_line(text: str) -> bool:
     return (
         bool(text)
@@ -173,7 +191,7 @@ def header_block(
             None if index < start else field(line) for index, line in enumerate(window)
         ]
     last, groups, seen = _scan(lines, fields, start)
-    if len(groups) < 2:
+    if len(groups) < 2 or not _mail_like(lines, fields, start, last):
         return None
     if "from" in seen:
         preamble = _org_line(lines, start)

@@ -122,6 +122,13 @@ HEADER_FIELD_RE = re.compile(
     _I,
 )
 
+# Date labels that are not only a mail client's ("Date: 12 March" in a notice).
+GENERIC_DATE_FIELD_RE = re.compile(
+    rf"^{_WS}(?:>{_WS})*{_MARKUP}(?:Date|Datum|Data|Fecha|Dato|Дата|日期|日付|Tarih|"
+    rf"Dátum|Päivämäärä){_MARKUP}{_WS}{_COLON}",
+    _I,
+)
+
 # A header block flattened onto one line by an HTML-to-text conversion:
 # "From: X Sent: Tuesday, March 3, 2026 10:00 To: Y Subject: Z".
 INLINE_FIELD_RES = {

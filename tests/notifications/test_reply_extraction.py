@@ -217,6 +217,9 @@ NOT_REPLIES = {
     "memo with title-case headings and no date": (
         "To: All Staff\nFrom: The Board\nSubject: Holidays\n\nThe office closes early."
     ),
+    "a booking with From, To and a date": (
+        "Please book this trip:\n\nFrom: Berlin\nTo: Munich\nDate: 12.03.2026 10:00"
+    ),
     "a form the customer filled in": (
         "Please add this user:\n\nName: Rita Osei\nEmail: rita@example.com\nRole: admin"
     ),
