@@ -150,6 +150,8 @@ def notes_preamble(lines: list[str], start: int) -> int | None:
     for _ in range(2):  # Notes puts a blank or whitespace line before To:
         if index >= 0 and is_blank(lines[index]):
             index -= 1
+    if index >= 0 and p.RESPOND_TO_RE.match(_unquoted(lines[index])):
+        index -= 1
     if index < 0:
         return None
     match = p.NOTES_DATE_LINE_RE.match(_unquoted(lines[index]))

@@ -79,6 +79,8 @@ NOTES_DATE_LINE_RE = re.compile(
     r"(?:[ \t]+[A-Z]{2,5})?[ \t]*$"
 )
 SENT_BY_RE = re.compile(r"^[ \t]*(?:Sent by|Gesendet von|Envoyé par)[ \t]*:", _I)
+# Notes' line between the sender/date line and To: on mail from the Internet.
+RESPOND_TO_RE = re.compile(r"^[ \t]*Please respond to\b", _I)
 # An address, an angle-bracketed part, Outlook's [mailto:...] or a Notes
 # hierarchical name ("Eric Bass/HOU/ECT@ECT"): a header value, not prose.
 ADDRESS_RE = re.compile(r"[^\s@<>]+@[^\s@<>]+|<[^<>]*>|\[mailto:|\w/[\w&]+/")

@@ -131,6 +131,12 @@ PURE_FORWARDS = {
         "\tAlerts\n\t10/01/2001 04:51 PM\n\t\t\n\t\t To: Lee Park/NA/Enron@Enron\n"
         "\t\t cc: \n\t\t Subject: disk\n\n"
     ),
+    "notes, mail from the Internet with Please respond to": (
+        "----- Forwarded by Ann Ortiz/NA/Enron on 10/02/2001 11:05 AM -----\n\n"
+        '"Alerts" <alerts@example.com> on 10/01/2001 04:51:10 PM\n'
+        "Please respond to <alerts@example.com>\nTo: <ann@example.com>\ncc:  \n"
+        "Subject: disk\n\n"
+    ),
     "gmail": (
         "---------- Forwarded message ---------\nFrom: Alerts <alerts@example.com>\n"
         "Date: Mon, Mar 2, 2026 at 8:00 AM\nSubject: disk\nTo: <ops@example.com>\n\n"
