@@ -76,10 +76,18 @@ def _is_name(line: str) -> bool:
 
 
 def _is_signature_block(block: list[str]) -> bool:
-    """Short lines (a name, a title, a company) with at least one contact detail."""
+    """Short lines (a name, a title, a company) with at least one contact detail.
+
+    It must start like a signature (a name, a title, a company or a contact line),
+    so "P.S. my new number is ..." below a sign-off stays.
+    """
     lines = [line for line in block if line.strip()]
     return (
         0 < len(lines) <= MAX_SIGNATURE_LINES
+        and (
+            p.CONTACT_LINE_RE.match(lines[0]) is not None
+            or looks_like_people(lines[0].strip().removesuffix("."))
+        )
         and all(
             len(line.strip()) <= MAX_SIGNATURE_LINE_CHARS
             and not line.rstrip().endswith("?")

@@ -278,6 +278,10 @@ SIGNATURES = {
         "Done.\n\nThanks,\nKyle\n\nPS: can you call me at +1 415 555 0142 today?",
         "Done.\n\nThanks,\nKyle\n\nPS: can you call me at +1 415 555 0142 today?",
     ),
+    "a P.S. with a phone number below the sign-off is text": (
+        "Done.\n\nThanks,\nKyle\n\nP.S. My new number is +1 415 555 0100",
+        "Done.\n\nThanks,\nKyle\n\nP.S. My new number is +1 415 555 0100",
+    ),
     "BlackBerry device line": (
         "Approved.\n\n----------------\nSent from my BlackBerry Wireless Handheld",
         "Approved.",
