@@ -4,20 +4,25 @@ Two pure stages, each usable alone:
 
 1. ``strip_quoted_history`` removes what the sender's client quoted: our own
    ``REPLY_MARKER`` and everything below it, quote headers ("On <date>, <someone>
-   wrote:" in many languages, over several lines), Outlook/Lotus header blocks
-   ("From: ... Sent: ..."), "-----Original Message-----" separators and trailing
-   ``>`` quotes. Inline answers between quotes survive. A forwarded message is
-   not quoted history and is kept.
-2. ``strip_signature`` removes what the sender added around the new text:
-   forwarded messages below it, "-- " signatures, "Sent from my iPhone" lines,
-   legal disclaimers, trailing contact blocks and leftover rules.
+   wrote:" in many languages, over several lines), header blocks of quoted mail
+   found by their shape (Outlook's "From: ... Sent: ...", Thunderbird's, Lotus
+   Notes' sender/date line over To/cc/Subject; ``reply_blocks.py``),
+   "-----Original Message-----" separators and trailing ``>`` quotes. Inline
+   answers between quotes survive. A forward below new text is content and kept;
+   a forward with nothing above it (a *pure forward*, Notes' "----- Forwarded by
+   ... -----" included) is read as the forwarded message, whose own new text is
+   the result.
+2. ``strip_signature`` (``reply_signature.py``) removes what the sender added
+   around the new text: forwarded messages below it, "-- " signatures, "Sent from
+   my iPhone" lines, legal disclaimers and contact blocks.
 
 ``extract_reply`` runs both and is what a comment receives. The rules work on
-lines: quote headers and header blocks are found first ("splits"), then each
-split either ends the reply (new text above it) or, at the top of a bottom-posted
-reply, is dropped with the quote it introduces. The approach owes its shape to
-discourse/email_reply_trimmer and mailgun/talon; see docs/email-parsing.md for
-the evaluation against their corpora.
+lines: quote headers, header blocks, separators and banners are found first
+("splits"), then each split either ends the reply (new text above it) or, at the
+top of a bottom-posted reply or a pure forward, is dropped with what it
+introduces. The approach owes its shape to discourse/email_reply_trimmer and
+mailgun/talon; see docs/email-parsing.md for the evaluation against their
+corpora and the project's own.
 """
 
 import re
