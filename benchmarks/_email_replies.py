@@ -208,6 +208,12 @@ def time_long_bodies() -> float:
         "header-like lines": (header + "\n") * (1_000_000 // (len(header) + 1)),
         "one long line": "x" * 1_000_000,
         "dashes and dates": ("-" * 40 + " 01/02/2001 10:00 AM\n") * 16_000,
+        "forward banners": (
+            "----- Forwarded by Ann Lee/NA/Corp on 10/02/2001 11:05 AM -----\n"
+            "Lee Park\n01/14/2000 01:16 PM\nTo: Ann Lee/NA/Corp@Corp\n"
+            "cc:\nSubject: x\n\n"
+        )
+        * 8_500,
     }
     print("\n== long bodies (~1 MB each, through parse_message; CPU time decides)")
     slowest = 0.0

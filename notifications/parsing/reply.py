@@ -44,7 +44,7 @@ from .reply_signature import strip_signature
 REPLY_MARKER = "-- Reply above this line --"
 
 SplitKind = Literal["header", "separator", "block", "forward"]
-MAX_FORWARD_DEPTH = 4  # forwards of forwards followed, each into its own text
+MAX_FORWARD_DEPTH = 4  # quoted forwards in quoted forwards, each unquoted and read
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,10 +192,15 @@ def _cut_at_marker(lines: list[str]) -> list[str]:
     return lines
 
 
+def _skip_rules(lines: list[str], index: int) -> int:
+    """Past blank lines and the rest of a banner wrapped onto the next line."""
+    while index < len(lines) and (is_blank(lines[index]) or is_delimiter(lines[index])):
+        index += 1
+    return index
+
+
 def _unquote_forwarded(lines: list[str]) -> list[str]:
     """A forwarded message as written: one level of ``>`` off its leading quote."""
-    while lines and (is_blank(lines[0]) or is_delimiter(lines[0])):
-        lines = lines[1:]  # the rest of a banner wrapped onto the next line
     quote_end = _quote_block_end(lines, 0)
     if quote_end is None:
         return lines
@@ -213,10 +218,15 @@ def _walk(lines: list[str], depth: int) -> list[str]:
             continue
         before = lines[position : split.start]
         if split.kind == "forward":
-            if depth >= MAX_FORWARD_DEPTH or seen_text or any(map(is_text, before)):
+            if seen_text or any(map(is_text, before)):
                 break  # a forward below new text is content (strip_signature)
             # Nothing but the forward: its message is what the sender brings us.
-            return _walk(_unquote_forwarded(lines[split.end + 1 :]), depth + 1)
+            position = _skip_rules(lines, split.end + 1)
+            if position < len(lines) and is_quote(lines[position]):
+                if depth >= MAX_FORWARD_DEPTH:
+                    break
+                return _walk(_unquote_forwarded(lines[position:]), depth + 1)
+            continue  # the splits below are the forwarded message's own
         inline_prefix = None
         if split.kind == "header":
             _start, inline_prefix = _header_start(lines, split.end)
