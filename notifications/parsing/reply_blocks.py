@@ -3,7 +3,7 @@
 A mail client that quotes or forwards a message writes the old message's header
 as a run of "Field: value" lines: Outlook's From/Sent/To/Subject (in the
 sender's language), Thunderbird's Subject/Date/From/To, Lotus Notes' To/cc/Subject
-under a line with the sender's name and the date. Two things tell such a block
+under a line with the sender's name and the date. Three things tell such a block
 from text that merely has a colon in it ("From: April, the old API is retired"):
 
 - the *values* have the shape of header values: a From or To holds names or
@@ -11,7 +11,10 @@ from text that merely has a colon in it ("From: April, the old API is retired"):
 - at least two different fields with such values stand together, one of them
   a date (a Notes block has the sender and the date on the lines above it, or
   the date in its From: line). A memo's "To: all staff / From: the board" has
-  no date field and stays text.
+  no date field and stays text;
+- something in it says *mail*: a Subject: line, a client's own date word
+  ("Sent:", "Gesendet:") or an address. A booking's "From: Berlin / To: Munich /
+  Date: 12.03.2026 10:00" has none and stays text.
 
 Every scan is bounded (``MAX_BLOCK_LINES``), so a body of a million header-like
 lines is still read in linear time.
