@@ -25,15 +25,17 @@ from django.db.models import BooleanField, Case, Count, Exists, F, Q, Value, Whe
 from django.db.models.functions import Upper
 from django.utils import timezone
 
-from scalr_support.common.errors import ServiceError, ValidationFailed
+from scalr_support.common.errors import ServiceError
 from scalr_support.common.tasks import enqueue, enqueue_on_commit
 from tickets import services as ticket_services
-from tickets.attachments import check_uploads
 from tickets.choices import Category, CommentSource, Priority, Status
 from tickets.models import Comment, Ticket
 
 from . import threading
-from .models import EmailDelivery, InboundMessage, InboundStatus
+from .inbound_files import attachments_checked
+from .models import EmailDelivery, InboundMessage, InboundReason, InboundStatus
+from .parsing.clean import db_safe
+from .senders import SenderEvidence, sender_evidence
 from .services import failing_address_record
 from .threading import Destination, SenderRefused, destination_for
 
@@ -58,8 +60,15 @@ def inbound_store(
     transport: str,
     envelope_from: str = "",
     envelope_to: list[str] | None = None,
+    authentication: dict[str, str] | None = None,
 ) -> InboundMessage:
-    """Persist a raw message and queue its processing after commit."""
+    """Persist a raw message and queue its processing after commit.
+
+    ``envelope_from`` is the sender the transport vouches for (SMTP MAIL FROM, the
+    ESP's envelope sender); ``authentication`` the ESP's own SPF/DKIM/DMARC
+    verdicts. Characters PostgreSQL refuses are taken out of both envelope fields
+    (the raw bytes are stored as they came).
+    """
     if len(raw) > settings.INBOUND_EMAIL_MAX_BYTES:
         raise MessageTooLarge(f"{len(raw)} bytes")
     with transaction.atomic():
@@ -67,9 +76,13 @@ def inbound_store(
             raw=raw,
             raw_sha256=hashlib.sha256(raw).hexdigest(),
             size=len(raw),
-            transport=transport[:30],
-            envelope_from=envelope_from[:320],
-            envelope_to=list(envelope_to or []),
+            transport=db_safe(transport)[:30],
+            envelope_from=db_safe(envelope_from)[:320],
+            envelope_to=[db_safe(str(address)) for address in envelope_to or []],
+            authentication={
+                db_safe(str(key))[:20]: db_safe(str(value))[:40]
+                for key, value in (authentication or {}).items()
+            },
         )
         transaction.on_commit(functools.partial(_queue_processing, message.pk))
     logger.info("inbound %s stored via %s (%s bytes)", message.pk, transport, len(raw))
@@ -135,7 +148,26 @@ def inbound_process(*, inbound_id: int) -> str | None:
 
 
 def _process_one(inbound_id: int) -> str | None:
-    """``inbound_process`` once the attempt is counted."""
+    """``inbound_process`` once the attempt is counted; never raises for a message.
+
+    An exception rolls the message's transaction back and is written on the row
+    (``last_error``); the message stays waiting for the sweep's next try and is
+    parked with that error after ``MAX_ATTEMPTS``. Returning instead of raising
+    lets the rest of a batch go on: one poison message delays no other.
+    """
+    try:
+        return _process_one_locked(inbound_id)
+    except Exception as error:  # recorded on the row, not retried here
+        logger.exception("inbound %s failed", inbound_id)
+        detail = db_safe(f"{type(error).__name__}: {error}")[:2000]
+        try:
+            InboundMessage.objects.filter(pk=inbound_id).update(last_error=detail)
+        except DatabaseError:
+            raise error from None  # the database is gone: let the task fail
+        return InboundStatus.RECEIVED
+
+
+def _process_one_locked(inbound_id: int) -> str | None:
     with transaction.atomic():
         message = (
             InboundMessage.objects.select_for_update()
@@ -146,10 +178,12 @@ def _process_one(inbound_id: int) -> str | None:
             return None
         if message.attempts > MAX_ATTEMPTS:
             message.status = InboundStatus.PARKED
+            message.reason_code = InboundReason.PROCESSING_FAILED
             message.reason = (
                 f"Processing failed {MAX_ATTEMPTS} times; parked for a person."
+                + (f" Last error: {message.last_error}" if message.last_error else "")
             )
-            message.save(update_fields=["status", "reason"])
+            message.save(update_fields=["status", "reason", "reason_code"])
             logger.error(
                 "inbound %s parked after %s attempts", inbound_id, MAX_ATTEMPTS
             )
@@ -161,9 +195,10 @@ def _process_one(inbound_id: int) -> str | None:
             bytes(message.raw), envelope_recipients=message.envelope_to
         )
         _note_headers(message, parsed)
-        status, reason = _route(message, parsed)
+        status, reason, code = _route(message, parsed)
         message.status = status
         message.reason = reason
+        message.reason_code = code
         message.processed_at = timezone.now()
         message.save(update_fields=_PROCESSED_FIELDS)
     logger.info("inbound %s %s", inbound_id, status)
@@ -172,7 +207,13 @@ def _process_one(inbound_id: int) -> str | None:
 
 # What processing writes on a stored message: its own, and the outcome.
 _PER_MESSAGE_FIELDS = ["message_id", "from_address", "subject", "ticket", "comment"]
-_PROCESSED_FIELDS = [*_PER_MESSAGE_FIELDS, "status", "reason", "processed_at"]
+_PROCESSED_FIELDS = [
+    *_PER_MESSAGE_FIELDS,
+    "status",
+    "reason",
+    "reason_code",
+    "processed_at",
+]
 
 
 def _note_headers(message: InboundMessage, parsed: "ParsedMessage") -> None:
@@ -286,9 +327,15 @@ def _process_plain_replies(ids: list[int]) -> tuple[list[str | None], list[int]]
                 message.comment = comment
             InboundMessage.objects.bulk_update(done, _PER_MESSAGE_FIELDS)
             InboundMessage.objects.filter(pk__in=[m.pk for m in done]).update(
-                status=InboundStatus.PROCESSED, reason="", processed_at=timezone.now()
+                status=InboundStatus.PROCESSED,
+                reason="",
+                reason_code="",
+                processed_at=timezone.now(),
             )
-    except (DatabaseError, ServiceError) as error:
+    except Exception as error:  # any failure: each message alone
+        # A database or service error (a duplicate delivered concurrently) or a
+        # bug a message triggers: the batch is rolled back, and the single path
+        # decides every message, records what fails and parks it alone.
         logger.warning("inbound batch %s failed (%r); one at a time", ids, error)
         return [], ids
     for message in done:
@@ -316,7 +363,7 @@ def _plain_replies(
     run = _unscreened_run(messages, parsed, keys)
     destinations = threading.token_destinations(
         [
-            (p, m.envelope_from)
+            (p, evidence_of(m, p))
             for m, p in zip(messages[:run], parsed[:run], strict=True)
         ]
     )
@@ -334,7 +381,7 @@ def _plain_replies(
             ticket_services.Reply(
                 ticket=destination.ticket,
                 author=destination.author,
-                body=_body(parsed_message, []),
+                body=_body(parsed_message, ""),
                 source=CommentSource.EMAIL,
                 email_message_id=key,
             )
@@ -349,7 +396,7 @@ def _looks_plain(parsed: "ParsedMessage") -> bool:
         and not _has_our_domain(parsed)
         and bool(parsed.reply_tokens)
         and not parsed.attachments
-        and bool(_body(parsed, []))
+        and bool(_body(parsed, ""))
         and not any(defect.startswith("ParseError") for defect in parsed.defects)
     )
 
@@ -383,6 +430,7 @@ def _unscreened_run(
             .filter(
                 sender__in=senders,
                 received_at__gte=timezone.now() - SENDER_RATE_WINDOW,
+                status=InboundStatus.PROCESSED,
             )
             .exclude(pk__in=[m.pk for m in messages])
             .values("sender")
@@ -403,46 +451,67 @@ def _unscreened_run(
     return len(parsed)
 
 
-def _route(message: InboundMessage, parsed: "ParsedMessage") -> tuple[str, str]:
-    """Decide what the message is and apply it; returns (status, reason)."""
-    if parsed.bounce:
-        for address in parsed.bounced_recipients:
-            failing_address_record(
-                address=address, reason=f"bounce in inbound #{message.pk}"
-            )
-        return InboundStatus.IGNORED, "Bounce (delivery status notification)."
-    if parsed.auto_reply:
-        return InboundStatus.IGNORED, "Automatic reply."
-    if parsed.report:
-        return (
-            InboundStatus.IGNORED,
-            "Automatic report (feedback, receipt or delivery notice).",
-        )
-    if _has_our_domain(parsed):
-        return InboundStatus.IGNORED, "One of our own messages came back."
+def _route(message: InboundMessage, parsed: "ParsedMessage") -> tuple[str, str, str]:
+    """Decide what the message is and apply it; returns (status, reason, code)."""
+    ignored = _ignored_reason(parsed)
+    if ignored:
+        if parsed.bounce:
+            for address in parsed.bounced_recipients:
+                failing_address_record(
+                    address=address, reason=f"bounce in inbound #{message.pk}"
+                )
+        return InboundStatus.IGNORED, ignored, ""
     duplicate_key = _dedupe_key(message, parsed)
     screening = _screen(message, parsed, duplicate_key)
     if screening.ours:
-        return InboundStatus.IGNORED, "One of our own messages came back."
+        return InboundStatus.IGNORED, "One of our own messages came back.", ""
     if screening.rate_limited:
         return (
             InboundStatus.QUARANTINED,
             "Too many messages from this sender; rate limited.",
+            InboundReason.RATE_LIMITED,
         )
     if screening.duplicate:
-        return InboundStatus.IGNORED, "Duplicate of a message already added."
+        return InboundStatus.IGNORED, "Duplicate of a message already added.", ""
     try:
-        destination = destination_for(parsed, envelope_from=message.envelope_from)
+        destination = destination_for(parsed, evidence=evidence_of(message, parsed))
         comment = _apply(destination, parsed, duplicate_key)
     except SenderRefused as refused:
-        return InboundStatus.QUARANTINED, refused.message
+        return InboundStatus.QUARANTINED, refused.message, refused.code
     except IntegrityError:
-        return InboundStatus.IGNORED, "Duplicate of a message added concurrently."
+        return (
+            InboundStatus.IGNORED,
+            "Duplicate of a message added concurrently.",
+            "",
+        )
     except ServiceError as error:
-        return InboundStatus.QUARANTINED, error.message
+        return InboundStatus.QUARANTINED, error.message, InboundReason.REFUSED
     message.ticket = comment.ticket if isinstance(comment, Comment) else comment
     message.comment = comment if isinstance(comment, Comment) else None
-    return InboundStatus.PROCESSED, ""
+    return InboundStatus.PROCESSED, "", ""
+
+
+def _ignored_reason(parsed: "ParsedMessage") -> str:
+    """Why no person wrote this message ("": one did): never a comment."""
+    if parsed.bounce:
+        return "Bounce (delivery status notification)."
+    if parsed.auto_reply:
+        return "Automatic reply."
+    if parsed.report:
+        return "Automatic report (feedback, receipt or delivery notice)."
+    if _has_our_domain(parsed):
+        return "One of our own messages came back."
+    return ""
+
+
+def evidence_of(message: InboundMessage, parsed: "ParsedMessage") -> SenderEvidence:
+    """What the transport and the trusted servers say about this message's sender."""
+    return sender_evidence(
+        from_address=parsed.from_address,
+        envelope_from=message.envelope_from,
+        authentication_results=parsed.authentication_results,
+        reported=message.authentication,
+    )
 
 
 def _has_our_domain(parsed: "ParsedMessage") -> bool:
@@ -480,10 +549,14 @@ def _screen(message: InboundMessage, parsed: "ParsedMessage", key: str) -> _Scre
         )
     rate_limited: Exists | Value = false
     if parsed.from_address:
+        # Only messages that became comments or tickets count: those were the
+        # sender's own (the evidence vouched for them), so neither auto-replies
+        # nor mail forged in their name can use up a customer's allowance.
         recent = (
             InboundMessage.objects.filter(
                 from_address__iexact=parsed.from_address,
                 received_at__gte=timezone.now() - SENDER_RATE_WINDOW,
+                status=InboundStatus.PROCESSED,
             )
             .exclude(pk=message.pk)
             .order_by()
@@ -515,38 +588,21 @@ def _dedupe_key(message: InboundMessage, parsed: "ParsedMessage") -> str:
     return (parsed.message_id or f"<sha256-{message.raw_sha256}>")[:998]
 
 
-def _uploads(parsed: "ParsedMessage") -> tuple[list[SimpleUploadedFile], list[str]]:
-    """Keep the attachments that pass the portal's checks; name the ones that don't."""
-    kept: list[SimpleUploadedFile] = []
-    refused: list[str] = []
-    for item in parsed.attachments:
-        upload = SimpleUploadedFile(
-            item.filename or "attachment", item.content, item.content_type
-        )
-        try:
-            check_uploads([upload], already_attached=len(kept))
-        except ValidationFailed as error:
-            refused.append(error.message)
-            continue
-        kept.append(upload)
-    return kept, refused
-
-
-def _body(parsed: "ParsedMessage", refused: list[str]) -> str:
-    body = (parsed.reply_text or "").strip()
-    if refused:
-        notes = "\n".join(f"- {reason}" for reason in refused)
-        body = f"{body}\n\n_Attachments not added:_\n{notes}".strip()
-    return body
+def _body(parsed: "ParsedMessage", note: str) -> str:
+    """The comment's text: the reply's new text, then the attachments' note."""
+    return f"{(parsed.reply_text or '').strip()}\n\n{note}".strip()
 
 
 def _apply(
     destination: Destination, parsed: "ParsedMessage", key: str
 ) -> Comment | Ticket:
-    uploads, refused = _uploads(parsed)
-    body = _body(parsed, refused)
+    uploads, note = attachments_checked(parsed.attachments)
+    body = _body(parsed, note)
     if not body and not uploads:
-        raise SenderRefused("The message has no new text and no attachments.")
+        raise SenderRefused(
+            "The message has no new text and no attachments.",
+            code=InboundReason.EMPTY,
+        )
     ticket = destination.ticket
     if ticket is None:
         return _open_ticket(destination, parsed, body, uploads, key)
@@ -634,7 +690,14 @@ def inbound_reprocess(*, inbound_id: int) -> None:
                 InboundStatus.PARKED,
                 InboundStatus.IGNORED,
             ],
-        ).update(status=InboundStatus.RECEIVED, attempts=0, reason="", queued_at=None)
+        ).update(
+            status=InboundStatus.RECEIVED,
+            attempts=0,
+            reason="",
+            reason_code="",
+            last_error="",
+            queued_at=None,
+        )
         if updated:
             from .tasks import process_inbound
 
