@@ -6,7 +6,7 @@ from typing import Any
 from anymail.signals import AnymailInboundEvent, AnymailTrackingEvent, inbound, tracking
 from django.dispatch import receiver
 
-from .esp_messages import original_message
+from .esp_messages import original_message, reported_authentication
 from .inbound import inbound_store
 from .services import esp_delivery_event_record
 
@@ -15,10 +15,12 @@ from .services import esp_delivery_event_record
 def store_inbound(
     sender: Any, event: AnymailInboundEvent, esp_name: str, **kwargs: Any
 ) -> None:
-    """Store before answering: an exception here makes the ESP retry later.
+    """Store before answering: a database error here makes the ESP retry later.
 
     The ESP's own copy of the message is stored when its payload has one;
-    anymail's re-serialised message only when it does not.
+    anymail's re-serialised message only when it does not. The envelope sender
+    is the one the ESP reports (Postmark's Return-Path, Mailgun's ``sender``,
+    SendGrid's envelope, SES's ``mail.source``), with the ESP's own verdicts.
     """
     message = event.message
     if message is None:
@@ -28,6 +30,7 @@ def store_inbound(
         transport=f"webhook:{esp_name.lower()}",
         envelope_from=message.envelope_sender or "",
         envelope_to=[message.envelope_recipient] if message.envelope_recipient else [],
+        authentication=reported_authentication(esp_name, event.esp_event, message),
     )
 
 

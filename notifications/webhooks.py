@@ -20,12 +20,19 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from anymail.exceptions import AnymailConfigurationError, AnymailImproperlyInstalled
+from anymail.exceptions import (
+    AnymailConfigurationError,
+    AnymailImproperlyInstalled,
+    AnymailWebhookValidationFailure,
+)
 from django.core.exceptions import ImproperlyConfigured
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import URLPattern, path, re_path
 from django.utils.module_loading import import_string
 from django.views.decorators.csrf import csrf_exempt
+
+from .inbound import MessageTooLarge
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +106,8 @@ def _webhook_view(name: str, view_class: str) -> Callable[..., HttpResponse]:
             return _bad_payload(name, "The webhook payload is empty.")
         try:
             return load()(request, *args, **kwargs)
+        except AnymailWebhookValidationFailure:
+            return _refused(name, request)
         except json.JSONDecodeError:
             return _bad_payload(name, "The webhook payload is not valid JSON.")
         except NOT_CONFIGURED as error:
@@ -106,8 +115,36 @@ def _webhook_view(name: str, view_class: str) -> Callable[..., HttpResponse]:
             return JsonResponse(
                 {"detail": "This mail webhook is not configured here."}, status=503
             )
+        except MessageTooLarge:
+            return JsonResponse({"detail": "The message is too large."}, status=413)
+        except DatabaseError:
+            # Not stored: the ESP must try again, so a 5xx, but a clear one.
+            logger.exception("webhook %s: the message could not be stored", name)
+            return JsonResponse(
+                {"detail": "The message could not be stored; try again later."},
+                status=503,
+            )
+        except Exception as error:  # the payload, as anymail read it, is unusable
+            logger.warning("webhook %s: unreadable payload (%r)", name, error)
+            return _bad_payload(
+                name, f"The webhook payload could not be read ({type(error).__name__})."
+            )
 
     return webhook
+
+
+def _refused(name: str, request: HttpRequest) -> JsonResponse:
+    """401 when no credentials came (asking for them), 403 when they are wrong."""
+    if "HTTP_AUTHORIZATION" not in request.META:
+        response = JsonResponse(
+            {"detail": "The webhook needs its basic auth credentials."}, status=401
+        )
+        response["WWW-Authenticate"] = 'Basic realm="anymail"'
+        return response
+    logger.warning("webhook %s: invalid credentials or signature", name)
+    return JsonResponse(
+        {"detail": "The webhook credentials or signature are not valid."}, status=403
+    )
 
 
 def _bad_payload(name: str, detail: str) -> JsonResponse:

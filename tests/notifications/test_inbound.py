@@ -32,7 +32,10 @@ pytestmark = pytest.mark.django_db
 
 
 def deliver(
-    raw: bytes, *, envelope_from: str | None = None, envelope_to: list[str] | None = None
+    raw: bytes,
+    *,
+    envelope_from: str | None = None,
+    envelope_to: list[str] | None = None,
 ) -> InboundMessage:
     """Store and process a message; the envelope sender is From:, as for honest mail,
     unless given ("": none)."""
