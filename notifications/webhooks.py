@@ -25,10 +25,12 @@ from anymail.exceptions import (
     AnymailImproperlyInstalled,
     AnymailWebhookValidationFailure,
 )
+from anymail.utils import get_anymail_setting, get_request_basic_auth
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import URLPattern, path, re_path
+from django.utils.crypto import constant_time_compare
 from django.utils.module_loading import import_string
 from django.views.decorators.csrf import csrf_exempt
 
@@ -102,6 +104,9 @@ def _webhook_view(name: str, view_class: str) -> Callable[..., HttpResponse]:
     def webhook(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         # No ESP posts nothing or broken JSON, and a retry would not mend either:
         # 400, not the 500 anymail's parsing would give.
+        refused = _credentials_refused(name, request)
+        if refused is not None:
+            return refused
         if request.method == "POST" and not request.body:
             return _bad_payload(name, "The webhook payload is empty.")
         try:
@@ -131,6 +136,24 @@ def _webhook_view(name: str, view_class: str) -> Callable[..., HttpResponse]:
             )
 
     return webhook
+
+
+def _credentials_refused(name: str, request: HttpRequest) -> JsonResponse | None:
+    """Check the basic auth before anything reads the payload, for every ESP.
+
+    anymail checks it too, but after some ESPs' own checks of the payload (SES's
+    SNS headers), so a stranger's junk got a 400 and SES's missing auth an HTML
+    401; here every ESP answers 401 or 403, in JSON, before the payload counts.
+    """
+    allowed = get_anymail_setting("webhook_secret", default=[])
+    if isinstance(allowed, str):
+        allowed = [allowed] if allowed else []
+    if not allowed:
+        return None  # insecure set-up (local): anymail warns
+    given = get_request_basic_auth(request) or ""
+    if any(constant_time_compare(given, secret) for secret in allowed):
+        return None
+    return _refused(name, request)
 
 
 def _refused(name: str, request: HttpRequest) -> JsonResponse:

@@ -172,7 +172,9 @@ def test_a_staff_token_on_someone_elses_envelope_is_quarantined(
 def test_a_verified_contact_of_the_organisation_may_use_the_fallbacks(
     smtp_server, bob, ticket, sent_notification, kind
 ):
-    raw = raw_email(sender=bob.user.email, **references(kind, ticket, sent_notification))
+    raw = raw_email(
+        sender=bob.user.email, **references(kind, ticket, sent_notification)
+    )
 
     message = smtp_deliver(smtp_server, raw, mail_from=bob.user.email)
 
