@@ -40,6 +40,8 @@ from .services import failing_address_record
 from .threading import Destination, SenderRefused, destination_for
 
 if TYPE_CHECKING:
+    from scalr_support.accounts.models import User
+
     from .parsing import ParsedMessage
 
 logger = logging.getLogger(__name__)
@@ -475,7 +477,7 @@ def _route(message: InboundMessage, parsed: "ParsedMessage") -> tuple[str, str, 
         return InboundStatus.IGNORED, "Duplicate of a message already added.", ""
     try:
         destination = destination_for(parsed, evidence=evidence_of(message, parsed))
-        comment = _apply(destination, parsed, duplicate_key)
+        comment = message_apply(destination, parsed, duplicate_key)
     except SenderRefused as refused:
         return InboundStatus.QUARANTINED, refused.message, refused.code
     except IntegrityError:
@@ -593,9 +595,15 @@ def _body(parsed: "ParsedMessage", note: str) -> str:
     return f"{(parsed.reply_text or '').strip()}\n\n{note}".strip()
 
 
-def _apply(
+def message_apply(
     destination: Destination, parsed: "ParsedMessage", key: str
 ) -> Comment | Ticket:
+    """Write the message where it goes: a comment, a reopened or a new ticket.
+
+    Run inside the processing (or release) transaction, the ticket locked; the
+    unique ``key`` on comments and tickets makes a second delivery an
+    IntegrityError.
+    """
     uploads, note = attachments_checked(parsed.attachments)
     body = _body(parsed, note)
     if not body and not uploads:
@@ -680,8 +688,15 @@ def inbound_sweep(*, now: datetime | None = None) -> list[int]:
     return stale
 
 
-def inbound_reprocess(*, inbound_id: int) -> None:
-    """Put a quarantined or parked message back in the queue (from the admin)."""
+def inbound_reprocess(*, inbound_id: int, actor: "User | None" = None) -> bool:
+    """Put a quarantined, parked or ignored message back in the queue (the admin).
+
+    With ``actor``, the decision's audit row is written in the same transaction.
+    False if the message was not set aside (done, discarded or waiting already),
+    so a second click does nothing.
+    """
+    from .models import InboundAction, InboundDecision
+
     with transaction.atomic():
         updated = InboundMessage.objects.filter(
             pk=inbound_id,
@@ -701,4 +716,9 @@ def inbound_reprocess(*, inbound_id: int) -> None:
         if updated:
             from .tasks import process_inbound
 
+            if actor is not None:
+                InboundDecision.objects.create(
+                    inbound_id=inbound_id, action=InboundAction.REPROCESS, actor=actor
+                )
             enqueue_on_commit(process_inbound, inbound_id)
+    return bool(updated)
