@@ -103,6 +103,7 @@ class InboundMessageAdmin(admin.ModelAdmin):
         "subject",
         "status",
         "reason_code",
+        "reason",
         "transport",
         "ticket",
     )

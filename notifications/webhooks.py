@@ -105,7 +105,7 @@ def _webhook_view(name: str, view_class: str) -> Callable[..., HttpResponse]:
         # No ESP posts nothing or broken JSON, and a retry would not mend either:
         # 400, not the 500 anymail's parsing would give.
         refused = _credentials_refused(name, request)
-        if refused is not None:
+        if refused is not None and request.method == "POST":
             return refused
         if request.method == "POST" and not request.body:
             return _bad_payload(name, "The webhook payload is empty.")
