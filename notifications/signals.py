@@ -1,6 +1,7 @@
 """ESP webhooks: anymail parses each ESP's format; we store inbound mail as sent and
 mark the addresses our mail bounced from."""
 
+from contextvars import ContextVar
 from typing import Any
 
 from anymail.signals import AnymailInboundEvent, AnymailTrackingEvent, inbound, tracking
@@ -9,6 +10,10 @@ from django.dispatch import receiver
 from .esp_messages import original_message, reported_authentication
 from .inbound import inbound_store
 from .services import esp_delivery_event_record
+
+# Set once a webhook's payload was read and its message is being stored: from then
+# on an exception means "try again later" (5xx), before it "unreadable" (400).
+STORING: ContextVar[bool] = ContextVar("inbound_storing", default=False)
 
 
 @receiver(inbound, dispatch_uid="notifications.store_inbound")
@@ -25,12 +30,15 @@ def store_inbound(
     message = event.message
     if message is None:
         return
+    raw = original_message(esp_name, event.esp_event) or message.as_bytes()
+    authentication = reported_authentication(esp_name, event.esp_event, message)
+    STORING.set(True)
     inbound_store(
-        raw=original_message(esp_name, event.esp_event) or message.as_bytes(),
+        raw=raw,
         transport=f"webhook:{esp_name.lower()}",
         envelope_from=message.envelope_sender or "",
         envelope_to=[message.envelope_recipient] if message.envelope_recipient else [],
-        authentication=reported_authentication(esp_name, event.esp_event, message),
+        authentication=authentication,
     )
 
 

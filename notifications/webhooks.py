@@ -27,7 +27,6 @@ from anymail.exceptions import (
 )
 from anymail.utils import get_anymail_setting, get_request_basic_auth
 from django.core.exceptions import ImproperlyConfigured
-from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import URLPattern, path, re_path
 from django.utils.crypto import constant_time_compare
@@ -35,6 +34,7 @@ from django.utils.module_loading import import_string
 from django.views.decorators.csrf import csrf_exempt
 
 from .inbound import MessageTooLarge
+from .signals import STORING
 
 logger = logging.getLogger(__name__)
 
@@ -109,6 +109,7 @@ def _webhook_view(name: str, view_class: str) -> Callable[..., HttpResponse]:
             return refused
         if request.method == "POST" and not request.body:
             return _bad_payload(name, "The webhook payload is empty.")
+        storing = STORING.set(False)
         try:
             return load()(request, *args, **kwargs)
         except AnymailWebhookValidationFailure:
@@ -122,18 +123,18 @@ def _webhook_view(name: str, view_class: str) -> Callable[..., HttpResponse]:
             )
         except MessageTooLarge:
             return JsonResponse({"detail": "The message is too large."}, status=413)
-        except DatabaseError:
-            # Not stored: the ESP must try again, so a 5xx, but a clear one.
-            logger.exception("webhook %s: the message could not be stored", name)
-            return JsonResponse(
-                {"detail": "The message could not be stored; try again later."},
-                status=503,
-            )
-        except Exception as error:  # the payload, as anymail read it, is unusable
+        except Exception as error:
+            if STORING.get():
+                # Failed while storing (the database, say) or after: the ESP must
+                # try again, so the error handler's JSON 5xx (503 for an outage).
+                raise
+            # Before: anymail could not read the payload, and no retry mends it.
             logger.warning("webhook %s: unreadable payload (%r)", name, error)
             return _bad_payload(
                 name, f"The webhook payload could not be read ({type(error).__name__})."
             )
+        finally:
+            STORING.reset(storing)
 
     return webhook
 

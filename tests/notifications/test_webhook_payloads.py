@@ -5,6 +5,7 @@ import json
 
 import pytest
 from django.contrib.auth.models import Group
+from django.db import OperationalError
 from django.test import Client
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
@@ -291,3 +292,32 @@ def test_no_generated_sendgrid_form_makes_the_webhook_fail(webhook_auth, fields)
     )
 
     assert response.status_code < 500, response.content
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "code"),
+    [
+        (OperationalError("the database went away"), 503, "service_unavailable"),
+        (RuntimeError("a receiver failed after storing"), 500, "server_error"),
+    ],
+)
+def test_a_failure_while_storing_asks_the_esp_to_retry(
+    webhook_auth, alice, monkeypatch, error, status, code
+):
+    """Not a 4xx: the payload was fine, and the ESP's retry will be stored."""
+
+    def fail(**kwargs):
+        raise error
+
+    monkeypatch.setattr("notifications.signals.inbound_store", fail)
+    client = Client(raise_request_exception=False)
+
+    response = client.post(
+        "/anymail/postmark/inbound/",
+        postmark(raw_email(sender=alice.user.email)),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=webhook_auth,
+    )
+
+    assert response.status_code == status
+    assert response.json()["code"] == code
