@@ -15,7 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from notifications import inbound, tasks
-from notifications.inbound import inbound_process_waiting, inbound_store
+from notifications.inbound import inbound_store
+from notifications.inbound_batches import inbound_process_waiting
 from notifications.models import EmailDelivery, Event, InboundMessage, InboundStatus
 from notifications.recipients import customer_reply_recipients
 from notifications.tokens import reply_address

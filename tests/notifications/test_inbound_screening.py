@@ -4,11 +4,8 @@ import pytest
 from django.contrib.auth.models import Group
 
 from notifications import parsing
-from notifications.inbound import (
-    inbound_process,
-    inbound_process_waiting,
-    inbound_store,
-)
+from notifications.inbound import inbound_process, inbound_store
+from notifications.inbound_batches import inbound_process_waiting
 from notifications.models import InboundMessage, InboundStatus
 from notifications.tokens import reply_address
 from scalr_support.accounts.groups import SUPPORT_ENGINEER
