@@ -107,6 +107,7 @@ class InboundMessageAdmin(admin.ModelAdmin):
         "transport",
         "ticket",
     )
+    list_display_links = ("received_at", "from_address")
     list_filter = ("status", "reason_code", "transport")
     search_fields = ("from_address", "subject", "message_id", "=ticket__number")
     list_select_related = ("ticket",)
@@ -141,6 +142,21 @@ class InboundMessageAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        # Every field is read-only: decisions are the buttons, not a save.
+        context = {
+            **(extra_context or {}),
+            "show_save": False,
+            "show_save_and_continue": False,
+        }
+        return super().change_view(request, object_id, form_url, context)
 
     @admin.display(description=_("Text (preview)"))
     def preview(self, obj: InboundMessage) -> str:
