@@ -11,6 +11,7 @@ them. Pure: no database; the decision table is in docs/email.md.
 """
 
 import logging
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -20,6 +21,18 @@ from django.conf import settings
 from .models import InboundReason
 
 logger = logging.getLogger(__name__)
+
+
+# Bounce Address Tag Validation: some MTAs sign the envelope sender as
+# prvs=<tag>=local@domain; the address under the tag is the sender's.
+_BATV_RE = re.compile(r"^prvs=[0-9a-z]+=(?P<address>[^=@]+@[^@]+)$", re.IGNORECASE)
+
+
+def envelope_address(envelope_from: str) -> str:
+    """The sender's address in an SMTP envelope sender (<>, BATV tag removed)."""
+    address = envelope_from.strip().strip("<>")
+    match = _BATV_RE.match(address)
+    return match["address"] if match else address
 
 
 @dataclass(frozen=True)
@@ -86,7 +99,7 @@ def sender_evidence(
             verdicts["spf"] = _worst(verdicts.get("spf"), result)
     return SenderEvidence(
         from_address=from_address,
-        envelope_from=envelope_from.strip().strip("<>"),
+        envelope_from=envelope_address(envelope_from),
         dmarc_fail=verdicts.get("dmarc") == "fail",
         spf_fail=verdicts.get("spf") == "fail",
     )

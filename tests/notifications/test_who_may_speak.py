@@ -200,10 +200,17 @@ def test_a_verified_technical_contact_opens_a_ticket(smtp_server, alice):
     assert Ticket.objects.get().requester == alice.user
 
 
-def test_the_envelope_is_compared_without_regard_to_case(smtp_server, alice, ticket):
+@pytest.mark.parametrize(
+    "spelled",
+    [str.upper, lambda address: f"prvs=0123abcd={address}"],
+    ids=["another case", "a BATV-tagged envelope"],
+)
+def test_the_envelope_is_the_senders_however_spelled(
+    smtp_server, alice, ticket, spelled
+):
     raw = raw_email(sender=alice.user.email, subject=f"Re: [#{ticket.number}] hi")
 
-    message = smtp_deliver(smtp_server, raw, mail_from=alice.user.email.upper())
+    message = smtp_deliver(smtp_server, raw, mail_from=spelled(alice.user.email))
 
     assert message.status == InboundStatus.PROCESSED
 
