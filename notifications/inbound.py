@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.cache import cache
 from django.core.cache.backends.dummy import DummyCache
@@ -156,6 +157,8 @@ def _process_one(inbound_id: int) -> str | None:
     """
     try:
         return _process_one_locked(inbound_id)
+    except SoftTimeLimitExceeded:
+        raise  # the task's time is up: stop here, the sweep finds the rest
     except Exception as error:  # recorded on the row, not retried here
         logger.exception("inbound %s failed", inbound_id)
         detail = db_safe(f"{type(error).__name__}: {error}")[:2000]

@@ -12,6 +12,7 @@ import logging
 from collections import Counter
 from typing import TYPE_CHECKING
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Case, Count, F, Q, When
@@ -153,6 +154,8 @@ def _process_plain_replies(ids: list[int]) -> tuple[list[str | None], list[int]]
                 reason_code="",
                 processed_at=timezone.now(),
             )
+    except SoftTimeLimitExceeded:
+        raise  # the task's time is up: the rest wait for the next task
     except Exception as error:  # any failure: each message alone
         # A database or service error (a duplicate delivered concurrently) or a
         # bug a message triggers: the batch is rolled back, and the single path

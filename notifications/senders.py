@@ -111,7 +111,11 @@ def _worst(previous: str | None, result: str) -> str:
 
 def _trusted_results(values: Iterable[str]) -> list[tuple[str, str, str]]:
     """(method, result, header.from domain) of the trusted servers' results."""
-    trusted = {value.lower() for value in settings.INBOUND_TRUSTED_AUTHSERV_IDS}
+    trusted = {
+        value.strip().lower()
+        for value in settings.INBOUND_TRUSTED_AUTHSERV_IDS
+        if value.strip()
+    }
     if not trusted:
         return []
     found = []

@@ -1,11 +1,11 @@
 """An engineer releases a quarantined email in a real browser, as a chosen contact."""
 
 import smtplib
-from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
 from django.contrib.auth.models import Group
+from playwright.sync_api import expect
 
 from notifications.inbound import inbound_process
 from notifications.management.commands.receive_mail import StoreHandler
@@ -38,7 +38,7 @@ def smtp_server():
 
 
 def test_engineer_releases_a_quarantined_reply_as_the_contact(
-    live_server, page, smtp_server, tmp_path: Path
+    live_server, page, smtp_server
 ):
     org = OrganizationFactory(name="Acme Corp")
     alice = ContactFactory(organization=org, user__email="alice@acme.example.com")
@@ -62,14 +62,13 @@ def test_engineer_releases_a_quarantined_reply_as_the_contact(
         "?reason_code__exact=envelope_mismatch"
     )
     page.get_by_role("link", name=alice.user.email).click()
-    assert page.get_by_text("Restarting the <b>agent</b> fixed it.").is_visible()
-    page.screenshot(path=str(tmp_path / "quarantined.png"), full_page=True)
+    expect(page.get_by_text("Restarting the <b>agent</b> fixed it.")).to_be_visible()
     page.get_by_role("link", name="Release as a contact onto a ticket").click()
-    assert page.get_by_label("Author").input_value() == alice.user.email
-    assert page.get_by_label("Ticket number").input_value() == str(ticket.number)
+    expect(page.get_by_label("Author")).to_have_value(alice.user.email)
+    expect(page.get_by_label("Ticket number")).to_have_value(str(ticket.number))
     page.get_by_role("button", name="Release the message").click()
 
-    assert page.get_by_text(f"Released onto ticket #{ticket.number}.").is_visible()
+    expect(page.get_by_text(f"Released onto ticket #{ticket.number}.")).to_be_visible()
     comment = ticket.comments.get()
     assert comment.author == alice.user
     assert comment.body == "Restarting the <b>agent</b> fixed it."
