@@ -102,11 +102,11 @@ def _webhook_view(name: str, view_class: str) -> Callable[..., HttpResponse]:
 
     @csrf_exempt
     def webhook(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        # No ESP posts nothing or broken JSON, and a retry would not mend either:
-        # 400, not the 500 anymail's parsing would give.
         refused = _credentials_refused(name, request)
         if refused is not None and request.method == "POST":
             return refused
+        # No ESP posts nothing or broken JSON, and a retry would not mend either:
+        # 400, not the 500 anymail's parsing would give.
         if request.method == "POST" and not request.body:
             return _bad_payload(name, "The webhook payload is empty.")
         storing = STORING.set(False)
