@@ -1,6 +1,8 @@
 """The ESP webhooks: who may speak through them, and no payload makes a 500."""
 
 import base64
+import hashlib
+import hmac
 import json
 
 import pytest
@@ -321,3 +323,51 @@ def test_a_failure_while_storing_asks_the_esp_to_retry(
 
     assert response.status_code == status
     assert response.json()["code"] == code
+
+
+MAILGUN_KEY = "mailgun-signing-key"
+MAILGUN_FIELDS = [
+    "body-mime",
+    "sender",
+    "recipient",
+    "from",
+    "subject",
+    "body-plain",
+    "message-headers",
+    "attachment-count",
+    "attachment-1",
+    "X-Mailgun-Spf",
+]
+
+
+def mailgun_signed(fields: dict[str, str]) -> dict[str, str]:
+    timestamp, token = "1798761600", "mailgun-token-1"
+    signature = hmac.new(
+        MAILGUN_KEY.encode(), f"{timestamp}{token}".encode(), hashlib.sha256
+    ).hexdigest()
+    return {**fields, "timestamp": timestamp, "token": token, "signature": signature}
+
+
+@hypothesis_settings(
+    max_examples=80,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    fields=st.dictionaries(
+        st.sampled_from(MAILGUN_FIELDS), st.text(max_size=60), max_size=6
+    )
+)
+def test_no_generated_mailgun_form_makes_the_webhook_fail(
+    webhook_auth, settings, fields
+):
+    """Signed correctly, so the fields themselves are what is tried."""
+    settings.ANYMAIL = {**settings.ANYMAIL, "MAILGUN_WEBHOOK_SIGNING_KEY": MAILGUN_KEY}
+
+    response = Client().post(
+        "/anymail/mailgun/inbound/",
+        mailgun_signed(fields),
+        HTTP_AUTHORIZATION=webhook_auth,
+    )
+
+    assert response.status_code < 500, response.content
