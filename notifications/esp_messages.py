@@ -65,3 +65,69 @@ def original_message(esp_name: str, esp_event: Any) -> bytes | None:
         logger.warning("%s inbound payload: raw message unreadable", esp_name)
         return None
     return raw or None
+
+
+# What each ESP itself says of the sender's SPF/DKIM/DMARC, where it says it.
+# Only "fail" is ever acted on (notifications.senders), so a header the sender
+# wrote into the message can count against them but never for them.
+
+
+def _first_word(value: Any) -> str:
+    return str(value or "").strip().split(" ", 1)[0].strip("();").lower()
+
+
+def _ses_verdicts(event: Any, message: Any) -> dict[str, str]:
+    receipt = event.get("receipt", {})
+    return {
+        name: str(receipt.get(f"{name}Verdict", {}).get("status", "")).lower()
+        for name in ("spf", "dkim", "dmarc")
+        if receipt.get(f"{name}Verdict")
+    }
+
+
+def _mailgun_verdicts(request: Any, message: Any) -> dict[str, str]:
+    verdicts = {
+        "spf": _first_word(message.get("X-Mailgun-Spf")),
+        "dkim": _first_word(message.get("X-Mailgun-Dkim-Check-Result")),
+    }
+    return {name: value for name, value in verdicts.items() if value}
+
+
+def _postmark_verdicts(event: Any, message: Any) -> dict[str, str]:
+    # Postmark's own Received-SPF is in the payload's Headers list.
+    for header in event.get("Headers") or []:
+        if str(header.get("Name", "")).lower() == "received-spf":
+            return {"spf": _first_word(header.get("Value"))}
+    return {}
+
+
+def _sendgrid_verdicts(request: Any, message: Any) -> dict[str, str]:
+    verdicts = {"spf": _first_word(request.POST.get("SPF"))}
+    dkim = str(request.POST.get("dkim") or "").lower()  # "{@example.com : pass}"
+    if dkim:
+        verdicts["dkim"] = "fail" if "fail" in dkim else "pass"
+    return {name: value for name, value in verdicts.items() if value}
+
+
+_VERDICTS = {
+    "postmark": _postmark_verdicts,
+    "mailgun": _mailgun_verdicts,
+    "sendgrid": _sendgrid_verdicts,
+    "amazon ses": _ses_verdicts,
+}
+
+
+def reported_authentication(
+    esp_name: str, esp_event: Any, message: Any
+) -> dict[str, str]:
+    """The ESP's own verdicts on the sender ({"spf": "pass", "dmarc": "fail"})."""
+    extract = _VERDICTS.get(esp_name.lower())
+    if extract is None:
+        return {}
+    try:
+        return extract(esp_event, message)
+    except (AttributeError, TypeError, ValueError):
+        logger.warning(
+            "%s inbound payload: authentication verdicts unreadable", esp_name
+        )
+        return {}

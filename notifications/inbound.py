@@ -10,34 +10,36 @@ unique Message-ID on comments makes duplicate deliveries one comment.
 import functools
 import hashlib
 import logging
-from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.cache import cache
 from django.core.cache.backends.dummy import DummyCache
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import DatabaseError, IntegrityError, transaction
-from django.db.models import BooleanField, Case, Count, Exists, F, Q, Value, When
-from django.db.models.functions import Upper
+from django.db.models import BooleanField, Exists, F, Q, Value
 from django.utils import timezone
 
-from scalr_support.common.errors import ServiceError, ValidationFailed
+from scalr_support.common.errors import ServiceError
 from scalr_support.common.tasks import enqueue, enqueue_on_commit
 from tickets import services as ticket_services
-from tickets.attachments import check_uploads
 from tickets.choices import Category, CommentSource, Priority, Status
 from tickets.models import Comment, Ticket
 
-from . import threading
-from .models import EmailDelivery, InboundMessage, InboundStatus
+from .inbound_files import attachments_checked
+from .models import EmailDelivery, InboundMessage, InboundReason, InboundStatus
+from .parsing.clean import db_safe
+from .senders import SenderEvidence, sender_evidence
 from .services import failing_address_record
 from .threading import Destination, SenderRefused, destination_for
 
 if TYPE_CHECKING:
+    from scalr_support.accounts.models import User
+
     from .parsing import ParsedMessage
 
 logger = logging.getLogger(__name__)
@@ -58,8 +60,15 @@ def inbound_store(
     transport: str,
     envelope_from: str = "",
     envelope_to: list[str] | None = None,
+    authentication: dict[str, str] | None = None,
 ) -> InboundMessage:
-    """Persist a raw message and queue its processing after commit."""
+    """Persist a raw message and queue its processing after commit.
+
+    ``envelope_from`` is the sender the transport vouches for (SMTP MAIL FROM, the
+    ESP's envelope sender); ``authentication`` the ESP's own SPF/DKIM/DMARC
+    verdicts. Characters PostgreSQL refuses are taken out of both envelope fields
+    (the raw bytes are stored as they came).
+    """
     if len(raw) > settings.INBOUND_EMAIL_MAX_BYTES:
         raise MessageTooLarge(f"{len(raw)} bytes")
     with transaction.atomic():
@@ -67,9 +76,13 @@ def inbound_store(
             raw=raw,
             raw_sha256=hashlib.sha256(raw).hexdigest(),
             size=len(raw),
-            transport=transport[:30],
-            envelope_from=envelope_from[:320],
-            envelope_to=list(envelope_to or []),
+            transport=db_safe(transport)[:30],
+            envelope_from=db_safe(envelope_from)[:320],
+            envelope_to=[db_safe(str(address)) for address in envelope_to or []],
+            authentication={
+                db_safe(str(key))[:20]: db_safe(str(value))[:40]
+                for key, value in (authentication or {}).items()
+            },
         )
         transaction.on_commit(functools.partial(_queue_processing, message.pk))
     logger.info("inbound %s stored via %s (%s bytes)", message.pk, transport, len(raw))
@@ -135,7 +148,28 @@ def inbound_process(*, inbound_id: int) -> str | None:
 
 
 def _process_one(inbound_id: int) -> str | None:
-    """``inbound_process`` once the attempt is counted."""
+    """``inbound_process`` once the attempt is counted; never raises for a message.
+
+    An exception rolls the message's transaction back and is written on the row
+    (``last_error``); the message stays waiting for the sweep's next try and is
+    parked with that error after ``MAX_ATTEMPTS``. Returning instead of raising
+    lets the rest of a batch go on: one poison message delays no other.
+    """
+    try:
+        return _process_one_locked(inbound_id)
+    except SoftTimeLimitExceeded:
+        raise  # the task's time is up: stop here, the sweep finds the rest
+    except Exception as error:  # recorded on the row, not retried here
+        logger.exception("inbound %s failed", inbound_id)
+        detail = db_safe(f"{type(error).__name__}: {error}")[:2000]
+        try:
+            InboundMessage.objects.filter(pk=inbound_id).update(last_error=detail)
+        except DatabaseError:
+            raise error from None  # the database is gone: let the task fail
+        return InboundStatus.RECEIVED
+
+
+def _process_one_locked(inbound_id: int) -> str | None:
     with transaction.atomic():
         message = (
             InboundMessage.objects.select_for_update()
@@ -146,10 +180,12 @@ def _process_one(inbound_id: int) -> str | None:
             return None
         if message.attempts > MAX_ATTEMPTS:
             message.status = InboundStatus.PARKED
+            message.reason_code = InboundReason.PROCESSING_FAILED
             message.reason = (
                 f"Processing failed {MAX_ATTEMPTS} times; parked for a person."
+                + (f" Last error: {message.last_error}" if message.last_error else "")
             )
-            message.save(update_fields=["status", "reason"])
+            message.save(update_fields=["status", "reason", "reason_code"])
             logger.error(
                 "inbound %s parked after %s attempts", inbound_id, MAX_ATTEMPTS
             )
@@ -161,9 +197,10 @@ def _process_one(inbound_id: int) -> str | None:
             bytes(message.raw), envelope_recipients=message.envelope_to
         )
         _note_headers(message, parsed)
-        status, reason = _route(message, parsed)
+        status, reason, code = _route(message, parsed)
         message.status = status
         message.reason = reason
+        message.reason_code = code
         message.processed_at = timezone.now()
         message.save(update_fields=_PROCESSED_FIELDS)
     logger.info("inbound %s %s", inbound_id, status)
@@ -172,7 +209,13 @@ def _process_one(inbound_id: int) -> str | None:
 
 # What processing writes on a stored message: its own, and the outcome.
 _PER_MESSAGE_FIELDS = ["message_id", "from_address", "subject", "ticket", "comment"]
-_PROCESSED_FIELDS = [*_PER_MESSAGE_FIELDS, "status", "reason", "processed_at"]
+_PROCESSED_FIELDS = [
+    *_PER_MESSAGE_FIELDS,
+    "status",
+    "reason",
+    "reason_code",
+    "processed_at",
+]
 
 
 def _note_headers(message: InboundMessage, parsed: "ParsedMessage") -> None:
@@ -181,268 +224,67 @@ def _note_headers(message: InboundMessage, parsed: "ParsedMessage") -> None:
     message.subject = (parsed.subject or "")[:998]
 
 
-# --- many at once ---------------------------------------------------------------------
-
-
-def inbound_process_waiting(*, inbound_id: int | None) -> list[str | None]:
-    """Process a stored message and the ones waiting behind it, plain replies at once.
-
-    The task's entry point. Under load, messages queue up faster than one at a
-    time can keep up with (a dozen statements each); here the waiting ones, up to
-    ``BATCH_SIZE``, are taken together. The leading run of plain replies (see
-    ``_plain_replies``) becomes comments through ``replies_create`` in one
-    transaction, a statement per step for all of them; every message after it
-    goes through the single path in arrival order, which gives each refusal its
-    reason. A message tried before is never batched, so one that kills its worker
-    is soon processed alone and parked, and takes no neighbours with it. Then it
-    takes the messages still waiting, batch after batch, until none are left (or
-    ``BATCHES_PER_TASK``, when it queues a task to go on): a queued task takes
-    every message stored before it starts, which lets ``_queue_processing`` queue
-    fewer tasks. ``inbound_id`` None: only those. Returns the final status of each
-    message it took (None: another worker finished it first).
-    """
-    cache.delete(QUEUED_MARK)  # a message stored from now on queues a new task
-    statuses: list[str | None] = []
-    if inbound_id is not None and _count_attempt(inbound_id):
-        batch = _claim_waiting(inbound_id)
-        statuses += _process_batch(batch) if batch else [_process_one(inbound_id)]
-    for _ in range(BATCHES_PER_TASK):
-        batch = _claim_waiting(None)
-        if not batch:
-            return statuses
-        statuses += _process_batch(batch)
-    from .tasks import process_inbound
-
-    enqueue(process_inbound, None)  # more are waiting: a turn for other tasks first
-    return statuses
-
-
-BATCH_SIZE = 50
-BATCHES_PER_TASK = 20
-
-
-def _process_batch(ids: list[int]) -> list[str | None]:
-    statuses, rest = _process_plain_replies(ids)
-    return statuses + [_process_one(pk) for pk in rest]
-
-
-def _claim_waiting(inbound_id: int | None) -> list[int]:
-    """This message on its first attempt, and waiting ones never tried, in order.
-
-    Counts an attempt on the others (this one's is counted); the count commits at
-    once, outside the processing transaction, as ``_count_attempt``'s does. Rows
-    another worker holds are skipped. Empty if this message was tried before or
-    is held (then ``_process_one`` waits for it); ``inbound_id`` None: only the
-    waiting ones.
-    """
-    waiting = Q(attempts=0)
-    order: list[Case | str] = ["pk"]
-    if inbound_id is not None:
-        waiting |= Q(pk=inbound_id, attempts=1)
-        order.insert(0, Case(When(pk=inbound_id, then=0), default=1))
-    with transaction.atomic():
-        ids = list(
-            InboundMessage.objects.select_for_update(skip_locked=True)
-            .filter(waiting, status=InboundStatus.RECEIVED)
-            .order_by(*order)
-            .values_list("pk", flat=True)[:BATCH_SIZE]
-        )
-        if inbound_id is not None and inbound_id not in ids:
-            return []
-        others = [pk for pk in ids if pk != inbound_id]  # its own attempt is counted
-        InboundMessage.objects.filter(pk__in=others).update(attempts=F("attempts") + 1)
-    return sorted(ids)
-
-
-def _process_plain_replies(ids: list[int]) -> tuple[list[str | None], list[int]]:
-    """Apply the leading plain replies together; return their statuses and the rest.
-
-    The claimed rows are locked waiting, in id order, as ``_process_one`` locks
-    its row: none is dropped, and one another worker finished is left out. Any
-    database or service error (a duplicate delivered concurrently, say) rolls the
-    batch back, and every message goes the single way.
-    """
-    from .parsing import parse_message
-
-    try:
-        with transaction.atomic():
-            messages = list(
-                InboundMessage.objects.select_for_update()
-                .filter(pk__in=ids, status=InboundStatus.RECEIVED)
-                .order_by("pk")
-            )
-            parsed = [
-                parse_message(bytes(m.raw), envelope_recipients=m.envelope_to)
-                for m in messages
-            ]
-            replies = _plain_replies(messages, parsed)
-            comments = ticket_services.replies_create(replies)
-            done = messages[: len(comments)]
-            for message, parsed_message, comment in zip(
-                done, parsed[: len(done)], comments, strict=True
-            ):
-                _note_headers(message, parsed_message)
-                message.ticket = comment.ticket
-                message.comment = comment
-            InboundMessage.objects.bulk_update(done, _PER_MESSAGE_FIELDS)
-            InboundMessage.objects.filter(pk__in=[m.pk for m in done]).update(
-                status=InboundStatus.PROCESSED, reason="", processed_at=timezone.now()
-            )
-    except (DatabaseError, ServiceError) as error:
-        logger.warning("inbound batch %s failed (%r); one at a time", ids, error)
-        return [], ids
-    for message in done:
-        logger.info("inbound %s %s", message.pk, InboundStatus.PROCESSED)
-    return [InboundStatus.PROCESSED] * len(done), [m.pk for m in messages[len(done) :]]
-
-
-def _plain_replies(
-    messages: list[InboundMessage], parsed: list["ParsedMessage"]
-) -> list[ticket_services.Reply]:
-    """The leading plain replies, as comments to add; their tickets locked.
-
-    Plain: written by a person, not one of ours, with a reply token that verifies
-    and names its sender, new text and no attachments, on a ticket the sender sees
-    that is not closed, neither a duplicate nor over the sender's rate limit, and
-    the only sender on its ticket in the batch. Whatever is unusual about a
-    message is the single path's to decide, with its reason; the run stops there
-    so that messages keep their order.
-    """
-    run = 0
-    while run < len(messages) and _looks_plain(parsed[run]):
-        run += 1
-    messages, parsed = messages[:run], parsed[:run]
-    keys = [_dedupe_key(m, p) for m, p in zip(messages, parsed, strict=True)]
-    run = _unscreened_run(messages, parsed, keys)
-    destinations = threading.token_destinations(
-        [
-            (p, m.envelope_from)
-            for m, p in zip(messages[:run], parsed[:run], strict=True)
-        ]
-    )
-    replies = []
-    for destination, parsed_message, key in zip(
-        destinations, parsed, keys, strict=False
-    ):
-        if (
-            destination is None
-            or destination.ticket is None
-            or destination.ticket.status == Status.CLOSED
-        ):
-            break
-        replies.append(
-            ticket_services.Reply(
-                ticket=destination.ticket,
-                author=destination.author,
-                body=_body(parsed_message, []),
-                source=CommentSource.EMAIL,
-                email_message_id=key,
-            )
-        )
-    return replies
-
-
-def _looks_plain(parsed: "ParsedMessage") -> bool:
-    """What a message must be, on its own, to be a plain reply."""
-    return (
-        not parsed.machine_generated
-        and not _has_our_domain(parsed)
-        and bool(parsed.reply_tokens)
-        and not parsed.attachments
-        and bool(_body(parsed, []))
-        and not any(defect.startswith("ParseError") for defect in parsed.defects)
-    )
-
-
-def _unscreened_run(
-    messages: list[InboundMessage], parsed: list["ParsedMessage"], keys: list[str]
-) -> int:
-    """How many leading messages pass ``_screen``'s questions, asked for all at once.
-
-    Not one of our notifications, not a duplicate (stored, or earlier in the run),
-    and the sender under the rate limit counting the run's earlier messages.
-    """
-    ours = set(
-        EmailDelivery.objects.filter(
-            message_id__in=[_as_stored(p.message_id) for p in parsed if p.message_id]
-        ).values_list("message_id", flat=True)
-    )
-    taken = set(
-        Comment.objects.filter(email_message_id__in=keys).values_list(
-            "email_message_id", flat=True
-        )
-    ) | set(
-        Ticket.objects.filter(email_message_id__in=keys).values_list(
-            "email_message_id", flat=True
-        )
-    )
-    senders = {p.from_address.upper() for p in parsed if p.from_address}
-    recent = Counter(
-        dict(
-            InboundMessage.objects.annotate(sender=Upper("from_address"))
-            .filter(
-                sender__in=senders,
-                received_at__gte=timezone.now() - SENDER_RATE_WINDOW,
-            )
-            .exclude(pk__in=[m.pk for m in messages])
-            .values("sender")
-            .annotate(n=Count("pk"))
-            .values_list("sender", "n")
-        )
-    )
-    for n, (p, key) in enumerate(zip(parsed, keys, strict=True)):
-        sender = p.from_address.upper()
-        if (
-            (p.message_id and _as_stored(p.message_id) in ours)
-            or key in taken
-            or recent[sender] >= SENDER_RATE_LIMIT
-        ):
-            return n
-        taken.add(key)
-        recent[sender] += 1
-    return len(parsed)
-
-
-def _route(message: InboundMessage, parsed: "ParsedMessage") -> tuple[str, str]:
-    """Decide what the message is and apply it; returns (status, reason)."""
-    if parsed.bounce:
-        for address in parsed.bounced_recipients:
-            failing_address_record(
-                address=address, reason=f"bounce in inbound #{message.pk}"
-            )
-        return InboundStatus.IGNORED, "Bounce (delivery status notification)."
-    if parsed.auto_reply:
-        return InboundStatus.IGNORED, "Automatic reply."
-    if parsed.report:
-        return (
-            InboundStatus.IGNORED,
-            "Automatic report (feedback, receipt or delivery notice).",
-        )
-    if _has_our_domain(parsed):
-        return InboundStatus.IGNORED, "One of our own messages came back."
+def _route(message: InboundMessage, parsed: "ParsedMessage") -> tuple[str, str, str]:
+    """Decide what the message is and apply it; returns (status, reason, code)."""
+    ignored = _ignored_reason(parsed)
+    if ignored:
+        if parsed.bounce:
+            for address in parsed.bounced_recipients:
+                failing_address_record(
+                    address=address, reason=f"bounce in inbound #{message.pk}"
+                )
+        return InboundStatus.IGNORED, ignored, ""
     duplicate_key = _dedupe_key(message, parsed)
     screening = _screen(message, parsed, duplicate_key)
     if screening.ours:
-        return InboundStatus.IGNORED, "One of our own messages came back."
+        return InboundStatus.IGNORED, "One of our own messages came back.", ""
     if screening.rate_limited:
         return (
             InboundStatus.QUARANTINED,
             "Too many messages from this sender; rate limited.",
+            InboundReason.RATE_LIMITED,
         )
     if screening.duplicate:
-        return InboundStatus.IGNORED, "Duplicate of a message already added."
+        return InboundStatus.IGNORED, "Duplicate of a message already added.", ""
     try:
-        destination = destination_for(parsed, envelope_from=message.envelope_from)
-        comment = _apply(destination, parsed, duplicate_key)
+        destination = destination_for(parsed, evidence=evidence_of(message, parsed))
+        comment = message_apply(destination, parsed, duplicate_key)
     except SenderRefused as refused:
-        return InboundStatus.QUARANTINED, refused.message
+        return InboundStatus.QUARANTINED, refused.message, refused.code
     except IntegrityError:
-        return InboundStatus.IGNORED, "Duplicate of a message added concurrently."
+        return (
+            InboundStatus.IGNORED,
+            "Duplicate of a message added concurrently.",
+            "",
+        )
     except ServiceError as error:
-        return InboundStatus.QUARANTINED, error.message
+        return InboundStatus.QUARANTINED, error.message, InboundReason.REFUSED
     message.ticket = comment.ticket if isinstance(comment, Comment) else comment
     message.comment = comment if isinstance(comment, Comment) else None
-    return InboundStatus.PROCESSED, ""
+    return InboundStatus.PROCESSED, "", ""
+
+
+def _ignored_reason(parsed: "ParsedMessage") -> str:
+    """Why no person wrote this message ("": one did): never a comment."""
+    if parsed.bounce:
+        return "Bounce (delivery status notification)."
+    if parsed.auto_reply:
+        return "Automatic reply."
+    if parsed.report:
+        return "Automatic report (feedback, receipt or delivery notice)."
+    if _has_our_domain(parsed):
+        return "One of our own messages came back."
+    return ""
+
+
+def evidence_of(message: InboundMessage, parsed: "ParsedMessage") -> SenderEvidence:
+    """What the transport and the trusted servers say about this message's sender."""
+    return sender_evidence(
+        from_address=parsed.from_address,
+        envelope_from=message.envelope_from,
+        authentication_results=parsed.authentication_results,
+        reported=message.authentication,
+    )
 
 
 def _has_our_domain(parsed: "ParsedMessage") -> bool:
@@ -480,10 +322,14 @@ def _screen(message: InboundMessage, parsed: "ParsedMessage", key: str) -> _Scre
         )
     rate_limited: Exists | Value = false
     if parsed.from_address:
+        # Only messages that became comments or tickets count: those were the
+        # sender's own (the evidence vouched for them), so neither auto-replies
+        # nor mail forged in their name can use up a customer's allowance.
         recent = (
             InboundMessage.objects.filter(
                 from_address__iexact=parsed.from_address,
                 received_at__gte=timezone.now() - SENDER_RATE_WINDOW,
+                status=InboundStatus.PROCESSED,
             )
             .exclude(pk=message.pk)
             .order_by()
@@ -515,38 +361,27 @@ def _dedupe_key(message: InboundMessage, parsed: "ParsedMessage") -> str:
     return (parsed.message_id or f"<sha256-{message.raw_sha256}>")[:998]
 
 
-def _uploads(parsed: "ParsedMessage") -> tuple[list[SimpleUploadedFile], list[str]]:
-    """Keep the attachments that pass the portal's checks; name the ones that don't."""
-    kept: list[SimpleUploadedFile] = []
-    refused: list[str] = []
-    for item in parsed.attachments:
-        upload = SimpleUploadedFile(
-            item.filename or "attachment", item.content, item.content_type
-        )
-        try:
-            check_uploads([upload], already_attached=len(kept))
-        except ValidationFailed as error:
-            refused.append(error.message)
-            continue
-        kept.append(upload)
-    return kept, refused
+def _body(parsed: "ParsedMessage", note: str) -> str:
+    """The comment's text: the reply's new text, then the attachments' note."""
+    return f"{(parsed.reply_text or '').strip()}\n\n{note}".strip()
 
 
-def _body(parsed: "ParsedMessage", refused: list[str]) -> str:
-    body = (parsed.reply_text or "").strip()
-    if refused:
-        notes = "\n".join(f"- {reason}" for reason in refused)
-        body = f"{body}\n\n_Attachments not added:_\n{notes}".strip()
-    return body
-
-
-def _apply(
+def message_apply(
     destination: Destination, parsed: "ParsedMessage", key: str
 ) -> Comment | Ticket:
-    uploads, refused = _uploads(parsed)
-    body = _body(parsed, refused)
+    """Write the message where it goes: a comment, a reopened or a new ticket.
+
+    Run inside the processing (or release) transaction, the ticket locked; the
+    unique ``key`` on comments and tickets makes a second delivery an
+    IntegrityError.
+    """
+    uploads, note = attachments_checked(parsed.attachments)
+    body = _body(parsed, note)
     if not body and not uploads:
-        raise SenderRefused("The message has no new text and no attachments.")
+        raise SenderRefused(
+            "The message has no new text and no attachments.",
+            code=InboundReason.EMPTY,
+        )
     ticket = destination.ticket
     if ticket is None:
         return _open_ticket(destination, parsed, body, uploads, key)
@@ -624,8 +459,15 @@ def inbound_sweep(*, now: datetime | None = None) -> list[int]:
     return stale
 
 
-def inbound_reprocess(*, inbound_id: int) -> None:
-    """Put a quarantined or parked message back in the queue (from the admin)."""
+def inbound_reprocess(*, inbound_id: int, actor: "User | None" = None) -> bool:
+    """Put a quarantined, parked or ignored message back in the queue (the admin).
+
+    With ``actor``, the decision's audit row is written in the same transaction.
+    False if the message was not set aside (done, discarded or waiting already),
+    so a second click does nothing.
+    """
+    from .models import InboundAction, InboundDecision
+
     with transaction.atomic():
         updated = InboundMessage.objects.filter(
             pk=inbound_id,
@@ -634,8 +476,20 @@ def inbound_reprocess(*, inbound_id: int) -> None:
                 InboundStatus.PARKED,
                 InboundStatus.IGNORED,
             ],
-        ).update(status=InboundStatus.RECEIVED, attempts=0, reason="", queued_at=None)
+        ).update(
+            status=InboundStatus.RECEIVED,
+            attempts=0,
+            reason="",
+            reason_code="",
+            last_error="",
+            queued_at=None,
+        )
         if updated:
             from .tasks import process_inbound
 
+            if actor is not None:
+                InboundDecision.objects.create(
+                    inbound_id=inbound_id, action=InboundAction.REPROCESS, actor=actor
+                )
             enqueue_on_commit(process_inbound, inbound_id)
+    return bool(updated)

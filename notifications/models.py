@@ -93,6 +93,7 @@ class FailingAddress(models.Model):
 
     class Meta:
         ordering = ("-bounced_at",)
+        verbose_name_plural = _("failing addresses")
 
     def __str__(self) -> str:
         return f"failing address #{self.pk}"
@@ -104,6 +105,27 @@ class InboundStatus(models.TextChoices):
     IGNORED = "ignored", _("Ignored (auto-reply, bounce or duplicate)")
     QUARANTINED = "quarantined", _("Quarantined")
     PARKED = "parked", _("Parked after repeated failures")
+    DISCARDED = "discarded", _("Discarded by support")
+
+
+class InboundReason(models.TextChoices):
+    """Why a message did not become a comment or ticket (see docs/email.md)."""
+
+    DMARC_FAIL = "dmarc_fail", _("DMARC failed for the From: domain")
+    SPF_FAIL = "spf_fail", _("SPF failed for the envelope sender")
+    ENVELOPE_MISMATCH = "envelope_mismatch", _("Envelope sender differs from From:")
+    SENDER_UNVERIFIED = "sender_unverified", _("No evidence that From: is genuine")
+    STAFF_WITHOUT_TOKEN = "staff_without_token", _("Support staff without reply token")
+    INVALID_TOKEN = "invalid_token", _("Invalid or tampered reply token")
+    TOKEN_ACCOUNT_GONE = "token_account_gone", _("Reply token names a closed account")
+    NOT_TOKEN_RECIPIENT = "not_token_recipient", _("Sender is not the token holder")
+    TICKET_NOT_VISIBLE = "ticket_not_visible", _("Sender may not see that ticket")
+    UNKNOWN_SENDER = "unknown_sender", _("Sender is not a contact or engineer")
+    NOT_TECHNICAL_CONTACT = "not_technical_contact", _("Not a technical contact")
+    EMPTY = "empty", _("No new text and no attachments")
+    RATE_LIMITED = "rate_limited", _("Too many messages from the sender")
+    REFUSED = "refused", _("Refused by a ticket rule")
+    PROCESSING_FAILED = "processing_failed", _("Processing kept failing")
 
 
 class InboundMessage(models.Model):
@@ -120,7 +142,14 @@ class InboundMessage(models.Model):
         max_length=12, choices=InboundStatus.choices, default=InboundStatus.RECEIVED
     )
     reason = models.TextField(blank=True)
+    reason_code = models.CharField(
+        max_length=30, choices=InboundReason.choices, blank=True
+    )
+    # What the ESP's webhook said of the sender ({"spf": "fail", "dmarc": "pass"}),
+    # kept at storage time: the payload is not stored, only the message.
+    authentication = models.JSONField(default=dict, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)  # "ValueError: ..." of the last try
     queued_at = models.DateTimeField(null=True, blank=True)  # by the sweep, as above
     message_id = models.CharField(max_length=998, blank=True)
     from_address = models.CharField(max_length=320, blank=True)
@@ -158,3 +187,54 @@ class InboundMessage(models.Model):
 
     def __str__(self) -> str:
         return f"inbound #{self.pk} ({self.status})"
+
+
+class InboundAction(models.TextChoices):
+    REPROCESS = "reprocess", _("Processed again")
+    RELEASE = "release", _("Released")
+    DISCARD = "discard", _("Discarded")
+
+
+class InboundDecision(models.Model):
+    """Support's decision on a set-aside message: the audit row of the admin actions.
+
+    A message is released or discarded at most once (``one_final_decision``), so a
+    double click or two operators at once cannot make two comments.
+    """
+
+    inbound = models.ForeignKey(
+        InboundMessage, on_delete=models.CASCADE, related_name="decisions"
+    )
+    action = models.CharField(max_length=12, choices=InboundAction.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    ticket = models.ForeignKey(
+        "tickets.Ticket",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=["inbound"],
+                condition=Q(action__in=["release", "discard"]),
+                name="one_final_decision",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} inbound #{self.inbound_id}"

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from . import inbound, services
+from . import inbound, inbound_batches, services
 
 
 @shared_task
@@ -29,7 +29,7 @@ def notifications_sweep() -> int:
 def process_inbound(inbound_id: int | None) -> list[str | None]:
     """Process a stored email and those waiting (None: only those); a second
     delivery finds it done."""
-    return inbound.inbound_process_waiting(inbound_id=inbound_id)
+    return inbound_batches.inbound_process_waiting(inbound_id=inbound_id)
 
 
 @shared_task

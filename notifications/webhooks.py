@@ -20,12 +20,21 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from anymail.exceptions import AnymailConfigurationError, AnymailImproperlyInstalled
+from anymail.exceptions import (
+    AnymailConfigurationError,
+    AnymailImproperlyInstalled,
+    AnymailWebhookValidationFailure,
+)
+from anymail.utils import get_anymail_setting, get_request_basic_auth
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import URLPattern, path, re_path
+from django.utils.crypto import constant_time_compare
 from django.utils.module_loading import import_string
 from django.views.decorators.csrf import csrf_exempt
+
+from .inbound import MessageTooLarge
+from .signals import STORING
 
 logger = logging.getLogger(__name__)
 
@@ -93,12 +102,18 @@ def _webhook_view(name: str, view_class: str) -> Callable[..., HttpResponse]:
 
     @csrf_exempt
     def webhook(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        refused = _credentials_refused(name, request)
+        if refused is not None and request.method == "POST":
+            return refused
         # No ESP posts nothing or broken JSON, and a retry would not mend either:
         # 400, not the 500 anymail's parsing would give.
         if request.method == "POST" and not request.body:
             return _bad_payload(name, "The webhook payload is empty.")
+        storing = STORING.set(False)
         try:
             return load()(request, *args, **kwargs)
+        except AnymailWebhookValidationFailure:
+            return _refused(name, request)
         except json.JSONDecodeError:
             return _bad_payload(name, "The webhook payload is not valid JSON.")
         except NOT_CONFIGURED as error:
@@ -106,8 +121,54 @@ def _webhook_view(name: str, view_class: str) -> Callable[..., HttpResponse]:
             return JsonResponse(
                 {"detail": "This mail webhook is not configured here."}, status=503
             )
+        except MessageTooLarge:
+            return JsonResponse({"detail": "The message is too large."}, status=413)
+        except Exception as error:
+            if STORING.get():
+                # Failed while storing (the database, say) or after: the ESP must
+                # try again, so the error handler's JSON 5xx (503 for an outage).
+                raise
+            # Before: anymail could not read the payload, and no retry mends it.
+            logger.warning("webhook %s: unreadable payload (%r)", name, error)
+            return _bad_payload(
+                name, f"The webhook payload could not be read ({type(error).__name__})."
+            )
+        finally:
+            STORING.reset(storing)
 
     return webhook
+
+
+def _credentials_refused(name: str, request: HttpRequest) -> JsonResponse | None:
+    """Check the basic auth before anything reads the payload, for every ESP.
+
+    anymail checks it too, but after some ESPs' own checks of the payload (SES's
+    SNS headers), so a stranger's junk got a 400 and SES's missing auth an HTML
+    401; here every ESP answers 401 or 403, in JSON, before the payload counts.
+    """
+    allowed = get_anymail_setting("webhook_secret", default=[])
+    if isinstance(allowed, str):
+        allowed = [allowed] if allowed else []
+    if not allowed:
+        return None  # insecure set-up (local): anymail warns
+    given = get_request_basic_auth(request) or ""
+    if any(constant_time_compare(given, secret) for secret in allowed):
+        return None
+    return _refused(name, request)
+
+
+def _refused(name: str, request: HttpRequest) -> JsonResponse:
+    """401 when no credentials came (asking for them), 403 when they are wrong."""
+    if "HTTP_AUTHORIZATION" not in request.META:
+        response = JsonResponse(
+            {"detail": "The webhook needs its basic auth credentials."}, status=401
+        )
+        response["WWW-Authenticate"] = 'Basic realm="anymail"'
+        return response
+    logger.warning("webhook %s: invalid credentials or signature", name)
+    return JsonResponse(
+        {"detail": "The webhook credentials or signature are not valid."}, status=403
+    )
 
 
 def _bad_payload(name: str, detail: str) -> JsonResponse:

@@ -19,6 +19,7 @@ from email.message import Message
 from notifications.tokens import token_from_address
 
 from . import autoreply, headers
+from .clean import db_safe, db_safe_fields
 from .mime import ParsedAttachment, walk_message
 from .reply import strip_quoted_history, strip_signature
 
@@ -61,6 +62,8 @@ class ParsedMessage:
     bounced_recipients: tuple[str, ...] = ()
     subject_ticket_number: int | None = None
     reply_tokens: tuple[str, ...] = ()
+    # Raw values, for notifications.senders to read the trusted servers' verdicts.
+    authentication_results: tuple[str, ...] = ()
     defects: tuple[str, ...] = ()
 
     @property
@@ -133,7 +136,8 @@ def _parse(raw: bytes, envelope_recipients: Iterable[str]) -> ParsedMessage:
     message = email.message_from_bytes(raw, policy=email.policy.default)
     raw_headers = _RawHeaders(message)
     walked = walk_message(message)
-    text, attachments, hint = walked.text, walked.attachments, walked.charset_hint
+    attachments, hint = walked.attachments, walked.charset_hint
+    text = db_safe(walked.text)  # before the reply is cut out of it
     senders = raw_headers.addresses("From", defects, keep_incomplete=True, hint=hint)
     if not any(address for _name, address in senders):
         senders = raw_headers.addresses("Sender", defects, hint=hint) or senders
@@ -194,6 +198,7 @@ def _parse(raw: bytes, envelope_recipients: Iterable[str]) -> ParsedMessage:
         bounced_recipients=classification.bounced_recipients,
         subject_ticket_number=_subject_ticket(subject),
         reply_tokens=_tokens(token_sources),
+        authentication_results=tuple(raw_headers.all("Authentication-Results")),
         defects=tuple(_dedupe(defects)),
     )
 
@@ -208,12 +213,12 @@ def parse_message(
     """
     recipients = list(envelope_recipients)
     try:
-        return _parse(bytes(raw), recipients)
+        return db_safe_fields(_parse(bytes(raw), recipients))
     except Exception as error:  # last resort: a message must never crash ingestion
         logger.exception("Email parsing failed")
         try:
             fallback = ParsedMessage(
-                text=bytes(raw).decode("utf-8", "replace"),
+                text=db_safe(bytes(raw).decode("utf-8", "replace")),
                 reply_tokens=_tokens(recipients),
                 defects=(f"ParseError: {type(error).__name__}",),
             )

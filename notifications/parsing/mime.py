@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from email.message import Message
 
 from .charsets import decode_bytes, repair_surrogates
+from .clean import db_safe
 from .headers import decode_header_value, unfold
 from .html import html_to_text
 
@@ -139,8 +140,11 @@ def _part_info(part: Message, defects: list[str], hint: str | None) -> _PartInfo
 
 
 def clean_filename(name: str) -> str:
-    """A filename safe to store and show: no path, no control characters."""
-    name = unicodedata.normalize("NFC", name)
+    """A filename safe to store and show: no path, no control characters.
+
+    A NUL is dropped rather than shown as "_": it was never part of the name.
+    """
+    name = unicodedata.normalize("NFC", db_safe(name))
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
     name = _UNSAFE_FILENAME_RE.sub("_", name)
     name = re.sub(r"\s+", " ", name).strip(" .")

@@ -35,6 +35,12 @@ ENGINEER_PERMISSIONS: list[tuple[str, str, tuple[str, ...]]] = [
     ("maintenance", "maintenanceschedule", ("view",)),
     ("maintenance", "maintenancewindow", ("view",)),
     ("maintenance", "slackannouncement", ("view",)),
+    # The email channel: work the quarantine (process again, release, discard)
+    # and see what was sent, what failed and which addresses bounce.
+    ("notifications", "inboundmessage", ("view", "change")),
+    ("notifications", "inbounddecision", ("view",)),
+    ("notifications", "emaildelivery", ("view",)),
+    ("notifications", "failingaddress", ("view",)),
 ]
 MANAGER_PERMISSIONS: list[tuple[str, str, tuple[str, ...]]] = [
     *ENGINEER_PERMISSIONS,
@@ -51,6 +57,7 @@ MANAGER_PERMISSIONS: list[tuple[str, str, tuple[str, ...]]] = [
     ("maintenance", "maintenanceschedule", ("change",)),
     ("maintenance", "maintenancewindow", ("add", "change")),
     ("maintenance", "slackannouncement", ("retry",)),  # send a failed post again
+    ("notifications", "failingaddress", ("delete",)),  # mail the address again
 ]
 
 

@@ -65,6 +65,12 @@ SUPPORT_EMAIL_DOMAIN = env.str("SUPPORT_EMAIL_DOMAIN", default="support.example.
 DEFAULT_FROM_EMAIL = f"Scalr Support <support@{SUPPORT_EMAIL_DOMAIN}>"
 SERVER_EMAIL = f"support@{SUPPORT_EMAIL_DOMAIN}"
 
+# The authserv-ids (RFC 8601) of the receiving servers whose Authentication-Results
+# headers are believed: the MTA relaying to receive_mail, or the ESP's (Amazon SES
+# writes "amazonses.com"). Their DMARC or SPF "fail" refuses a sender; a header
+# with any other authserv-id is ignored, as anyone can write one. Comma-separated.
+INBOUND_TRUSTED_AUTHSERV_IDS = env.list("INBOUND_TRUSTED_AUTHSERV_IDS", default=[])
+
 # Inbound mail larger than this is refused before it is parsed (SMTP 552, HTTP 413).
 INBOUND_EMAIL_MAX_BYTES = env.int("INBOUND_EMAIL_MAX_BYTES", default=25 * 1024 * 1024)
 # ESP webhooks post the whole message as a form field; allow that much, no more.

@@ -1,5 +1,6 @@
 """Build raw inbound emails for tests (the .eml fixtures cover real clients' styles)."""
 
+import socket
 import threading
 from collections.abc import Callable, Sequence
 from email.message import EmailMessage
@@ -105,3 +106,9 @@ def solved_mail(contact, event_key: str):
         ticket=ticket,
     )
     return EmailDelivery.objects.get(event_key=event_key)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

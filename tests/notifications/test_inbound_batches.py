@@ -15,7 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from notifications import inbound, tasks
-from notifications.inbound import inbound_process_waiting, inbound_store
+from notifications.inbound import inbound_store
+from notifications.inbound_batches import inbound_process_waiting
 from notifications.models import EmailDelivery, Event, InboundMessage, InboundStatus
 from notifications.recipients import customer_reply_recipients
 from notifications.tokens import reply_address
@@ -388,6 +389,7 @@ def test_support_answering_by_email_in_a_batch_stops_each_clock(alice, gina, sup
                 body=f"Fixed on our side for #{ticket.number}.",
             ),
             transport="test",
+            envelope_from=support.email,  # staff need the envelope to vouch for them
         )
         for ticket in tickets
     ]

@@ -5,7 +5,6 @@ import hashlib
 import hmac
 import json
 import smtplib
-import socket
 import threading
 from http.client import HTTPConnection
 from urllib.parse import urlsplit
@@ -25,6 +24,7 @@ from scalr_support.celery import app
 from tests.factories import ContactFactory, TicketFactory
 from tests.notifications.builders import (
     contact_reply,
+    free_port,
     quoted_reply,
     raw_email,
     run_together,
@@ -34,26 +34,6 @@ from tickets.choices import CommentSource
 from tickets.models import Comment
 
 MAILGUN_SIGNING_KEY = "mailgun-signing-key"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def smtp_server(settings):
-    port = free_port()
-    controller = Controller(
-        StoreHandler(),
-        hostname="127.0.0.1",
-        port=port,
-        data_size_limit=settings.INBOUND_EMAIL_MAX_BYTES,
-    )
-    controller.start()
-    yield port
-    controller.stop()
 
 
 def postmark_payload(raw: bytes) -> str:

@@ -188,15 +188,24 @@ ROUTES: dict[str, Policy] = {
     "admin:auth_user_password_change": page(
         (302, 302, 302, 302, 403, 200), (302, 302, 302, 302, 403, 200)
     ),
+    # Deciding on a set-aside inbound message (both staff groups); the matrix's
+    # object id names no stored message.
+    "admin:notifications_inboundmessage_release": page(
+        ADMIN_NOT_FOUND, ADMIN_NOT_FOUND
+    ),
+    "admin:notifications_inboundmessage_discard": page(
+        ADMIN_NOT_FOUND, ADMIN_NOT_FOUND
+    ),
     "admin:sla_attainment": page(
         (302, 302, 302, 302, 403, 200), (302, 302, 302, 302, 403, 200)
     ),
 }
 
-# ESP webhooks: no session, no CSRF; anymail authenticates them with the webhook
-# secret (required in production). An empty POST is refused, a GET is not served.
+# ESP webhooks: no session, no CSRF; the webhook secret (required in production)
+# is checked first: a POST without it is 401 (notifications/webhooks.py), a GET is
+# not served.
 WEBHOOK = Policy(
-    {"GET": every(405), "POST": every(400)},
+    {"GET": every(405), "POST": every(401)},
     csrf_exempt=True,
     customer_visible=False,
 )
@@ -215,9 +224,10 @@ ROUTES["anymail:amazon_ses_inbound_webhook"] = SNS_WEBHOOK
 ROUTES["anymail:amazon_ses_tracking_webhook"] = SNS_WEBHOOK
 
 # ESPs this installation has not configured (signing key or SDK missing) answer a
-# clear 503 so the ESP retries (notifications/webhooks.py), never a 500.
+# clear 503 so the ESP retries (notifications/webhooks.py), never a 500; a POST
+# without the webhook secret is refused (401) before that.
 UNCONFIGURED_WEBHOOK = Policy(
-    {"GET": every(503), "POST": every(503)},
+    {"GET": every(503), "POST": every(401)},
     csrf_exempt=True,
     customer_visible=False,
 )
@@ -239,7 +249,7 @@ for _name in (
 
 # Mandrill validates the URL with a HEAD and signs posts with its webhook key.
 ROUTES["anymail:mandrill_tracking_webhook"] = Policy(
-    {"GET": every(405), "POST": every(503)},
+    {"GET": every(405), "POST": every(401)},
     csrf_exempt=True,
     customer_visible=False,
 )
@@ -269,9 +279,10 @@ ADMIN_MODELS: dict[str, tuple[str, str]] = {
     "maintenance.maintenancewindow": ("view", "view add change"),
     "maintenance.slackannouncement": ("view", "view"),
     "auth.group": ("", ""),
-    "notifications.emaildelivery": ("", ""),
-    "notifications.inboundmessage": ("", ""),
-    "notifications.failingaddress": ("", ""),
+    "notifications.emaildelivery": ("view", "view"),
+    "notifications.inboundmessage": ("view change", "view change"),
+    "notifications.inbounddecision": ("view", "view"),
+    "notifications.failingaddress": ("view", "view delete"),
     "axes.accessattempt": ("", ""),
     "axes.accesslog": ("", ""),
     "axes.accessfailurelog": ("", ""),
