@@ -14,13 +14,15 @@ import hashlib
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone, translation
 
 STALE_AFTER = 60  # seconds an entry is served without a change
+
+T = TypeVar("T")
 
 
 def _version_key(organization_id: int) -> str:
@@ -118,9 +120,13 @@ def fragment(
     organization_id: int,
     name: str,
     parts: tuple[Any, ...],
-    render: Callable[[], str],
-) -> str:
-    """Return cached HTML for ``name``/``parts`` or render and store it.
+    render: Callable[[], T],
+) -> T:
+    """Return the cached rendering for ``name``/``parts`` or render and store it.
+
+    What is stored is shared by every viewer of the organisation, so it must hold
+    nothing of one viewer's (a CSRF token, a form with errors): those are rendered
+    around it on each request, never substituted into it.
 
     The entry carries the organisation version it was rendered under and counts
     only while that is still the current version; the version and the entry are
@@ -144,7 +150,7 @@ def fragment(
     version = found.get(version_key) or organization_version(organization_id)
     entry = found.get(key)
     if isinstance(entry, tuple) and entry[0] == version:
-        return str(entry[1])
+        return entry[1]  # type: ignore[no-any-return]
     # Read before rendering: a write that lands meanwhile bumps the version, and
     # this entry, stored under the old one, is never served.
     html = render()
