@@ -30,7 +30,8 @@ from .admin_policy import (
     policy_flags_column,
     policy_notes,
 )
-from .forms import MultipleFileField
+from .choices import REASON_MAX_LENGTH
+from .forms import LongTextField, MultipleFileField
 from .models import Contact, Organization, SupportTier, Ticket
 from .selectors import ticket_page_thread
 
@@ -118,17 +119,15 @@ class ContactAdmin(admin.ModelAdmin):
 class TicketTriageForm(PolicyTriageFields, forms.ModelForm):
     """What an engineer may change, plus a reply and the reason for a new priority."""
 
-    priority_change_reason = forms.CharField(
+    priority_change_reason = LongTextField(
         label=_("Reason for the priority change"),
         required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        rows=2,
+        max_length=REASON_MAX_LENGTH,
         help_text=_("Required when you change the priority; the customer sees it."),
     )
-    reply = forms.CharField(
-        label=_("Reply"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 6}),
-        help_text=_("Markdown works."),
+    reply = LongTextField(
+        label=_("Reply"), required=False, rows=6, help_text=_("Markdown works.")
     )
     reply_visibility = forms.ChoiceField(
         label=_("Post as"),

@@ -21,6 +21,7 @@ from scalr_support.common.errors import ServiceError
 
 from . import lifecycle, services, sessions
 from .choices import SCOPE_REASONS, THIRD_PARTY_NOTE, Category
+from .forms import LongTextField
 from .models import Organization, Release, Ticket
 
 # --- lifecycle -----------------------------------------------------------------------
@@ -170,10 +171,8 @@ class PolicyTriageFields(forms.Form):
             "own system (its standing link is used if you leave this empty)."
         ),
     )
-    session_note = forms.CharField(
-        label=_("Note for the customer"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
+    session_note = LongTextField(
+        label=_("Note for the customer"), required=False, rows=2
     )
 
     def clean(self) -> dict[str, Any]:

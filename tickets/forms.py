@@ -4,11 +4,53 @@ from typing import Any
 
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.formats import number_format
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from scalr_support.common.errors import ServiceError
 
-from .choices import Category, Deployment, Priority, Status
+from .choices import (
+    TEXT_MAX_LENGTH,
+    Category,
+    Deployment,
+    Priority,
+    Status,
+)
+
+
+class LongTextField(forms.CharField):
+    """A textarea with a length limit that it states next to the field.
+
+    The browser's ``maxlength`` is left off: it cuts a long paste silently,
+    whereas the server's refusal keeps every character of it in the form.
+    """
+
+    def __init__(
+        self, *, max_length: int = TEXT_MAX_LENGTH, rows: int = 5, **kwargs: Any
+    ) -> None:
+        grouped = number_format(max_length, force_grouping=True)
+        limit = format_lazy(_("Up to {n} characters."), n=grouped)
+        help_text = kwargs.pop("help_text", "")
+        kwargs["help_text"] = (
+            format_lazy("{} {}", help_text, limit) if help_text else limit
+        )
+        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": rows}))
+        kwargs.setdefault(
+            "error_messages",
+            {
+                "max_length": format_lazy(
+                    _("Keep this under {n} characters (it has %(show_value)s)."),
+                    n=grouped,
+                )
+            },
+        )
+        super().__init__(max_length=max_length, **kwargs)
+
+    def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:
+        attrs = super().widget_attrs(widget)
+        attrs.pop("maxlength", None)
+        return attrs
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -54,8 +96,8 @@ class TicketForm(ServiceErrorMixin, forms.Form):
         label=_("Scalr version"),
         help_text=_("The version you are running, e.g. 9.4.1."),
     )
-    description = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 10}),
+    description = LongTextField(
+        rows=10,
         label=_("Description"),
         help_text=_(
             "What happened, what you expected, and steps to reproduce. Markdown works."
@@ -65,8 +107,7 @@ class TicketForm(ServiceErrorMixin, forms.Form):
 
 
 class CommentForm(ServiceErrorMixin, forms.Form):
-    body = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 5}),
+    body = LongTextField(
         required=False,
         label=_("Your reply"),
         help_text=_("Markdown works."),
@@ -103,9 +144,4 @@ class SessionProposeForm(ServiceErrorMixin, forms.Form):
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
-    note = forms.CharField(
-        label=_("Note"),
-        required=False,
-        max_length=1000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
+    note = LongTextField(label=_("Note"), required=False, max_length=1000, rows=2)

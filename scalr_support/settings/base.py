@@ -53,6 +53,7 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 MIDDLEWARE.insert(1, "notifications.middleware.InboundSizeLimitMiddleware")
+MIDDLEWARE.insert(2, "scalr_support.common.middleware.RequestSizeLimitMiddleware")
 
 ROOT_URLCONF = "scalr_support.urls"
 WSGI_APPLICATION = "scalr_support.wsgi.application"
@@ -145,6 +146,10 @@ STORAGES = {
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=20 * 1024 * 1024)
 ATTACHMENT_MAX_COUNT = env.int("ATTACHMENT_MAX_COUNT", default=10)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# The form fields of one portal, admin or API request, attachments aside: 100,000
+# characters of any script, percent-encoded, fit with room to spare. A request that
+# declares more is refused before it is read (scalr_support.common.middleware).
+FORM_MAX_BYTES = env.int("FORM_MAX_BYTES", default=2 * 1024 * 1024)
 
 # Solved tickets close by themselves after this many days without activity.
 TICKET_AUTO_CLOSE_DAYS = env.int("TICKET_AUTO_CLOSE_DAYS", default=7)

@@ -16,14 +16,18 @@ from rest_framework.request import Request
 
 from scalr_support.common.api import SafeJSONParser
 from tickets import selectors
-from tickets.choices import Category, CommentSource, Deployment
+from tickets.choices import (  # noqa: F401  (the limits, for the API modules)
+    REASON_MAX_LENGTH,
+    TEXT_MAX_LENGTH,
+    Category,
+    CommentSource,
+    Deployment,
+)
 from tickets.choices import Priority as PriorityChoice
 from tickets.choices import Status as StatusChoice
 from tickets.models import Attachment, Ticket
 
 SLA_STATES = ("on_track", "at_risk", "breached", "met", "best_effort")
-TEXT_MAX_LENGTH = 100_000
-REASON_MAX_LENGTH = 5_000
 JSON_AND_FILES = (SafeJSONParser, parsers.MultiPartParser)
 
 
