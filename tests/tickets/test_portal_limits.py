@@ -45,14 +45,17 @@ def test_a_description_over_100000_characters_is_refused(alice, alice_client):
 def test_the_limit_is_said_next_to_each_text_field(alice, alice_client):
     ticket = TicketFactory(organization=alice.organization, status=Status.OPEN)
 
-    new = alice_client.get(reverse("tickets:new")).content.decode()
-    detail = alice_client.get(
-        reverse("tickets:detail", args=[ticket.number])
-    ).content.decode()
+    pages = [
+        alice_client.get(url).content.decode()
+        for url in (
+            reverse("tickets:new"),
+            reverse("tickets:detail", args=[ticket.number]),
+        )
+    ]
+    new, detail = pages
 
     assert 'id="id_description_help">' in new
-    assert "Up to 100,000 characters." in new
-    assert "Up to 100,000 characters." in detail
+    assert all("Up to 100,000 characters." in page for page in pages)
     assert "maxlength" not in detail.split('name="body"')[1].split(">")[0]
 
 
