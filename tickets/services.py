@@ -472,7 +472,8 @@ def ticket_category_change(*, ticket: Ticket, actor: User, category: str) -> Tic
     with transaction.atomic():
         locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
         locked.category = category
-        locked.save(update_fields=["category", "updated_at"])
+        locked.last_activity_at = timezone.now()  # the customer sees the category
+        locked.save(update_fields=["category", "last_activity_at", "updated_at"])
     _refresh(ticket, locked)
     return locked
 
@@ -671,7 +672,8 @@ def ticket_scope_set(*, ticket: Ticket, actor: User, scope_exclusion: str) -> Ti
     with transaction.atomic():
         locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
         locked.scope_exclusion = scope_exclusion
-        locked.save(update_fields=["scope_exclusion", "updated_at"])
+        locked.last_activity_at = timezone.now()  # the customer sees the reason
+        locked.save(update_fields=["scope_exclusion", "last_activity_at", "updated_at"])
     ticket.scope_exclusion = locked.scope_exclusion
     logger.info("ticket %s scope set to %r", locked.number, scope_exclusion or "-")
     return locked

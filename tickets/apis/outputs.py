@@ -162,7 +162,13 @@ class TicketOutputSerializer(serializers.Serializer):
         help_text=_("Staff only: the support engineer working on it."),
     )
     created_at = serializers.DateTimeField(read_only=True)
-    updated_at = serializers.DateTimeField(read_only=True)
+    updated_at = serializers.DateTimeField(
+        read_only=True,
+        help_text=_(
+            "The last change. Customers see the last change they can see (as "
+            "`last_activity_at`): internal notes and assignments do not move it."
+        ),
+    )
     last_activity_at = serializers.DateTimeField(
         read_only=True, help_text=_("The last public change; lists sort by it.")
     )
@@ -243,6 +249,7 @@ class TicketOutputSerializer(serializers.Serializer):
         data = super().to_representation(instance)
         if not self.context["request"].user.is_staff:
             data.pop("assignee", None)
+            data["updated_at"] = data["last_activity_at"]
         return data
 
 
