@@ -1,7 +1,9 @@
-"""Account pages: the signed-in user's personal API tokens."""
+"""Account pages: the signed-in user's personal API tokens; password reset."""
 
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordResetForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -12,6 +14,7 @@ from scalr_support.common.errors import ServiceError
 
 from . import selectors, services
 from .forms import ApiTokenForm
+from .password_reset import TooManyRequests, password_reset_request
 
 
 @never_cache
@@ -63,3 +66,22 @@ def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
         request, _("The token “%(name)s” is revoked.") % {"name": token.name}
     )
     return redirect("accounts:tokens")
+
+
+class PasswordResetRequestView(auth_views.PasswordResetView):
+    """Django's reset page with the request handed to ``password_reset_request``.
+
+    Known and unknown addresses get the same page; nothing here reads the Host
+    header, and no mail is sent while the visitor waits.
+    """
+
+    def form_valid(self, form: PasswordResetForm) -> HttpResponse:
+        try:
+            password_reset_request(
+                email=form.cleaned_data["email"],
+                client_address=self.request.META.get("REMOTE_ADDR", ""),
+            )
+        except TooManyRequests as error:
+            form.add_error(None, error.message)
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return redirect(self.get_success_url())

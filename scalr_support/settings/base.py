@@ -124,6 +124,12 @@ AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+# Password reset requests an hour, per email address (known or not) and per client
+# address (scalr_support/accounts/password_reset.py).
+PASSWORD_RESET_LIMIT_PER_ACCOUNT = env.int(
+    "PASSWORD_RESET_LIMIT_PER_ACCOUNT", default=3
+)
+PASSWORD_RESET_LIMIT_PER_CLIENT = env.int("PASSWORD_RESET_LIMIT_PER_CLIENT", default=20)
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English")]
