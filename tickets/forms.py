@@ -5,11 +5,13 @@ from typing import Any
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.formats import number_format
+from django.utils.functional import lazy
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from scalr_support.common.errors import ServiceError
 
+from .attachments import limits_text
 from .choices import (
     TEXT_MAX_LENGTH,
     Category,
@@ -58,11 +60,13 @@ class MultipleFileInput(forms.ClearableFileInput):
 
 
 class MultipleFileField(forms.FileField):
-    """Several files in one input (Django's documented pattern)."""
+    """Several files in one input (Django's documented pattern), limits stated."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("widget", MultipleFileInput())
         kwargs.setdefault("required", False)
+        # Read when the form is shown, so it follows the settings of the moment.
+        kwargs.setdefault("help_text", lazy(limits_text, str)())
         super().__init__(*args, **kwargs)
 
     def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:

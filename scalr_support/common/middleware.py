@@ -4,9 +4,10 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
+
+from tickets.attachments import size_text
 
 # ESP webhooks post a whole message as one field; notifications.middleware caps them.
 EXEMPT_PREFIXES = ("/anymail/",)
@@ -53,7 +54,7 @@ class RequestSizeLimitMiddleware:
         message = _(
             "The request is too large (%(size)s; the limit is %(limit)s). "
             "Texts may have up to 100,000 characters; attach long logs as files."
-        ) % {"size": filesizeformat(length), "limit": filesizeformat(limit)}
+        ) % {"size": size_text(length, above=limit), "limit": size_text(limit)}
         if request.path.startswith(JSON_PREFIXES):
             return JsonResponse({"detail": message, "code": "too_large"}, status=413)
         return HttpResponse(

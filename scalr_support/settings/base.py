@@ -149,8 +149,65 @@ STORAGES = {
 }
 
 # Attachments: validated in tickets/attachments.py before anything is written.
-ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=20 * 1024 * 1024)
+# 20 MB in the decimal units file managers show (20,000,000 bytes).
+ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=20_000_000)
 ATTACHMENT_MAX_COUNT = env.int("ATTACHMENT_MAX_COUNT", default=10)
+# File types refused (extensions, without the dot): programs and scripts that run
+# when opened (Windows, macOS, Java, shells), and any file that starts like a
+# native executable (tickets/attachments.py). Set it empty to refuse none. When
+# ATTACHMENT_ALLOWED_EXTENSIONS is set, only its types are accepted.
+ATTACHMENT_DENIED_EXTENSIONS = env.list(
+    "ATTACHMENT_DENIED_EXTENSIONS",
+    default=[
+        "app",
+        "apk",
+        "bat",
+        "bash",
+        "cmd",
+        "com",
+        "command",
+        "cpl",
+        "csh",
+        "dll",
+        "dmg",
+        "exe",
+        "gadget",
+        "hta",
+        "inf",
+        "ins",
+        "isp",
+        "jar",
+        "js",
+        "jse",
+        "ksh",
+        "lnk",
+        "msc",
+        "msi",
+        "msix",
+        "msp",
+        "mst",
+        "pif",
+        "ps1",
+        "ps2",
+        "psc1",
+        "psd1",
+        "psm1",
+        "reg",
+        "scf",
+        "scr",
+        "sh",
+        "sys",
+        "vb",
+        "vbe",
+        "vbs",
+        "ws",
+        "wsc",
+        "wsf",
+        "wsh",
+        "xbap",
+    ],
+)
+ATTACHMENT_ALLOWED_EXTENSIONS = env.list("ATTACHMENT_ALLOWED_EXTENSIONS", default=[])
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # The form fields of one portal, admin or API request, attachments aside: 100,000
 # characters of any script, percent-encoded, fit with room to spare. A request that
