@@ -77,10 +77,16 @@ class MultipleFileField(forms.FileField):
 
 
 class ServiceErrorMixin:
-    """Show a business-rule refusal from a service next to the field it concerns."""
+    """Show a business-rule refusal from a service next to the field it concerns.
+
+    ``service_fields`` maps a field name the services use to this form's own.
+    """
+
+    service_fields: dict[str, str] = {}
 
     def add_service_error(self, error: ServiceError) -> None:
-        field = error.field if error.field in self.fields else None  # type: ignore[attr-defined]
+        name = self.service_fields.get(error.field or "", error.field)
+        field = name if name in self.fields else None  # type: ignore[attr-defined]
         self.add_error(field, error.message)  # type: ignore[attr-defined]
 
 
