@@ -7,31 +7,19 @@ from django.urls import reverse
 
 from notifications.models import EmailDelivery
 from tests.factories import TicketFactory
+from tests.tickets.test_sessions import ZOOM, triage_form
 from tickets.choices import Priority, Status
 from tickets.models import Comment, SupportSession
 
 pytestmark = pytest.mark.django_db
 
-ZOOM = "https://zoom.us/j/123456789"
 
-
-def triage_form(ticket, **overrides):
-    data = {
-        "status": ticket.status,
-        "priority": str(ticket.priority),
-        "category": ticket.category,
-        "assignee": "",
-        "scope_exclusion": "",
-        "reply": "",
-        "reply_visibility": "public",
-        "priority_change_reason": "",
-        "session_proposed_at_0": "",
-        "session_proposed_at_1": "",
-        "session_link": "",
-        "session_note": "",
+def session_at(day: str) -> dict[str, str]:
+    return {
+        "session_proposed_at_0": day,
+        "session_proposed_at_1": "09:00:00",
+        "session_link": ZOOM,
     }
-    data.update(overrides)
-    return data
 
 
 def post(admin_client, ticket, data):
@@ -87,9 +75,7 @@ def test_a_bad_session_time_undoes_the_reply_and_the_priority_change(
             priority=str(Priority.CRITICAL),
             priority_change_reason="Production runs are failing.",
             scope_exclusion="modified",
-            session_proposed_at_0="2001-06-01",
-            session_proposed_at_1="09:00:00",
-            session_link=ZOOM,
+            **session_at("2001-06-01"),
         ),
     )
 
@@ -116,9 +102,7 @@ def test_a_session_refused_for_the_tier_is_a_form_error(admin_client):
         triage_form(
             ticket,
             reply="Typed reply",
-            session_proposed_at_0="2099-06-01",
-            session_proposed_at_1="09:00:00",
-            session_link=ZOOM,
+            **session_at("2099-06-01"),
         ),
     )
 
@@ -137,9 +121,7 @@ def test_scope_reply_and_session_succeed_together(org_a, admin_client):
             ticket,
             reply="Noted.",
             scope_exclusion="modified",
-            session_proposed_at_0="2099-06-01",
-            session_proposed_at_1="09:00:00",
-            session_link=ZOOM,
+            **session_at("2099-06-01"),
         ),
     )
 
