@@ -611,10 +611,15 @@ def test_ticket_detail_query_count_is_constant(
 
 
 def test_a_cached_ticket_page_reads_only_the_ticket_row(
-    alice_client, alice, engineer, django_assert_max_num_queries
+    alice_client,
+    alice,
+    engineer,
+    django_assert_max_num_queries,
+    django_capture_on_commit_callbacks,
 ):
-    ticket = TicketFactory(organization=alice.organization)
-    CommentFactory.create_batch(3, ticket=ticket, author=engineer)
+    with django_capture_on_commit_callbacks(execute=True):  # committed, as it were
+        ticket = TicketFactory(organization=alice.organization)
+        CommentFactory.create_batch(3, ticket=ticket, author=engineer)
     url = reverse("tickets:detail", args=[ticket.number])
     alice_client.get(url)
 
