@@ -81,11 +81,15 @@ def test_the_writing_thread_never_caches_its_uncommitted_rows(
             organization_id=1, name="test", parts=(), render=lambda: html
         )
 
+    def render_then_fail() -> None:
+        with transaction.atomic():
+            ticket_cache.organization_changed(1)
+            assert fragment("uncommitted") == "uncommitted"
+            raise Boom
+
     assert fragment("committed") == "committed"
-    with pytest.raises(Boom), transaction.atomic():
-        ticket_cache.organization_changed(1)
-        assert fragment("uncommitted") == "uncommitted"
-        raise Boom
+    with pytest.raises(Boom):
+        render_then_fail()
 
     assert fragment("later") == "committed"  # the rolled-back text was never stored
     assert bumps == []
