@@ -20,3 +20,11 @@ CACHES = {
         }
     )
 }
+
+# Static files straight from the app folders (WhiteNoise's finders, uncompressed):
+# the first `make run` collects and compresses nothing (the API docs alone are
+# about 1,000 files). Production collects and compresses them once, at build time.
+STORAGES["staticfiles"] = {
+    "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+}
+WHITENOISE_USE_FINDERS = True

@@ -28,3 +28,25 @@ def test_the_processes_of_make_run_share_one_cache():
 
     assert writer.returncode == 0, writer.stderr
     assert reader.stdout.strip() == "seen", reader.stderr
+
+
+def test_links_point_at_the_port_make_run_serves():
+    """With PORT=8300, mail and /maintenance.ics linked to port 8000."""
+    result = run_python(
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.SITE_URL)",
+        {**LOCAL, "PORT": "8300"},
+        drop=("SITE_URL",),
+    )
+
+    assert result.stdout.strip() == "http://127.0.0.1:8300", result.stderr
+
+
+def test_make_run_hands_its_port_to_every_process():
+    from pathlib import Path
+
+    makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
+    run = makefile.split("\nrun:", 1)[1].split("\n\n", 1)[0]
+
+    assert "SITE_URL=$(SITE_URL)" in run
+    assert "SITE_URL ?= http://127.0.0.1:$(PORT)" in makefile
