@@ -98,7 +98,15 @@ class TicketForm(ServiceErrorMixin, forms.Form):
         label=_("Priority"),
         widget=forms.RadioSelect,
     )
-    category = forms.ChoiceField(choices=Category.choices, label=_("Category"))
+    category = forms.ChoiceField(
+        choices=[("", _("Not sure: let support decide")), *Category.choices],
+        required=False,
+        label=_("Category"),
+        help_text=_(
+            "Optional. Left open, it is read from your description (a fault is a "
+            "bug, a wish an enhancement request, anything else a question)."
+        ),
+    )
     deployment = forms.ChoiceField(choices=Deployment.choices, label=_("Deployment"))
     version_reported = forms.CharField(
         max_length=40,

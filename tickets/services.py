@@ -26,6 +26,7 @@ from sla import services as sla_services
 from . import lifecycle
 from .attachments import CheckedUpload, check_uploads
 from .cache import organization_changed
+from .categories import category_from_text
 from .choices import (
     Category,
     CommentSource,
@@ -46,6 +47,8 @@ SUBJECT_MAX_LENGTH = 200
 
 @dataclass(frozen=True)
 class TicketInput:
+    """A new ticket; ``category`` "" means "read it from the text" (categories.py)."""
+
     subject: str
     description: str
     priority: int
@@ -73,7 +76,8 @@ def _clean_ticket_input(data: TicketInput) -> TicketInput:
         raise ValidationFailed(_("Describe the problem."), field="description")
     if data.priority not in Priority.values:
         raise ValidationFailed(_("Choose a priority from 0 to 4."), field="priority")
-    if data.category not in Category.values:
+    category = data.category or category_from_text(subject, description)
+    if category not in Category.values:
         raise ValidationFailed(_("Choose a category."), field="category")
     if data.deployment not in Deployment.values:
         raise ValidationFailed(_("Choose a deployment."), field="deployment")
@@ -81,7 +85,7 @@ def _clean_ticket_input(data: TicketInput) -> TicketInput:
         subject=subject,
         description=description,
         priority=data.priority,
-        category=data.category,
+        category=category,
         deployment=data.deployment,
         version_reported=data.version_reported.strip()[:40],
     )

@@ -644,3 +644,15 @@ def test_staff_list_shows_every_organisation(engineer_client, alice, gina):
 def test_tier_fixture_is_seeded():
     assert tier("business").guaranteed_response is True
     assert tier("free").guaranteed_response is False
+
+
+def test_a_ticket_filed_without_a_category_gets_one_from_its_text(alice_client):
+    response = alice_client.post(
+        reverse("tickets:new"),
+        new_ticket_form(
+            category="", subject="Agent crashed", description="It fails on start."
+        ),
+    )
+
+    assert response.status_code == 302
+    assert Ticket.objects.get(subject="Agent crashed").category == "bug"
