@@ -138,6 +138,8 @@ PASSWORD_RESET_LIMIT_PER_CLIENT = env.int("PASSWORD_RESET_LIMIT_PER_CLIENT", def
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English")]
 TIME_ZONE = "UTC"
+# Datetimes are shown with their zone everywhere (scalr_support/formats/en/).
+FORMAT_MODULE_PATH = ["scalr_support.formats"]
 USE_I18N = True
 USE_TZ = True
 
