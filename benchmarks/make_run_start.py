@@ -97,8 +97,9 @@ def worker_pid(clone: Path) -> int | None:
         if (
             cwd == clone
             and b"worker" in argv
-            and any(part.endswith(b"celery") for part in argv)
-            and b"keepalive" in parent_argv
+            and len(argv) > 1
+            and argv[1].endswith(b"bin/celery")  # python .venv/bin/celery ...
+            and b"scalr_support.keepalive" in parent_argv
         ):
             return int(entry.name)
     return None
@@ -128,8 +129,12 @@ def main() -> None:
         first, stack = timed_start(clone, env, args.port, folder / "first.log")
         first_stop = stop(stack)
         second, stack = timed_start(clone, env, args.port, folder / "second.log")
-        time.sleep(3)  # the worker is up once it has connected
-        pid = worker_pid(clone)
+        pid = None
+        deadline = time.monotonic() + 30
+        while pid is None and time.monotonic() < deadline:
+            time.sleep(0.5)
+            pid = worker_pid(clone)
+        time.sleep(3)  # let it connect to the broker before it is killed
         restarted = False
         if pid is not None:
             os.kill(pid, signal.SIGKILL)
