@@ -11,6 +11,7 @@ RUN pip install --no-cache-dir .
 COPY . .
 # Production settings refuse to load without their secrets; these are for this step only.
 RUN SECRET_KEY=build ANYMAIL_WEBHOOK_SECRET=build:build DATABASE_URL=sqlite:////tmp/build.sqlite3 \
+    REDIS_URL=redis://build:6379/0 EMAIL_URL=smtp://build:25 \
     python manage.py collectstatic --noinput -v0
 RUN useradd --create-home app && mkdir -p /app/var && chown -R app /app/var
 USER app

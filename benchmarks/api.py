@@ -57,8 +57,9 @@ def api_env(database_url: str) -> dict[str, str]:
     env.update(
         API_THROTTLE_USER="100000000/min",
         API_THROTTLE_ANON="100000000/min",
-        # Task messages (notifications of the new tickets) go nowhere.
-        CELERY_BROKER_URL="memory://",
+        # Task messages (notifications of the new tickets) wait in a Redis
+        # database of their own that no worker reads (production refuses memory://).
+        CELERY_BROKER_URL=env["REDIS_URL"].rsplit("/", 1)[0] + "/12",
     )
     return env
 

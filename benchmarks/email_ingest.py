@@ -787,8 +787,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         step = time.perf_counter()
         manage("migrate", "--noinput", "-v0", env=env)
         print(f"migrate: {time.perf_counter() - step:.1f} s")
-        # This process only writes rows and renders mail: no broker.
-        portal.setup_django({**env, "CELERY_BROKER_URL": "memory://"})
+        # This process only writes rows and renders mail; it publishes nothing.
+        portal.setup_django(env)
         from django.db import connection
 
         seconds = seed()

@@ -194,6 +194,10 @@ def bench_env(database_url: str) -> dict[str, str]:
         # Production settings refuse to start without it; no webhook is called here.
         ANYMAIL_WEBHOOK_SECRET="bench:not-a-secret",  # noqa: S106
     )
+    # ... nor without a real broker and mail service; no worker runs here, so
+    # queued messages wait in Redis and no mail leaves.
+    env.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
+    env.setdefault("EMAIL_URL", "smtp://127.0.0.1:1")
     return env
 
 

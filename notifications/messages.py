@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from tickets.models import Comment, PriorityChange, Ticket
 
-from .models import EmailDelivery
+from .models import EmailDelivery, Event
 from .tokens import reply_address, support_address
 
 
@@ -41,6 +41,10 @@ def _event_context(delivery: EmailDelivery) -> dict[str, Any]:
         )
     if change_id := data.get("priority_change_id"):
         context["change"] = PriorityChange.objects.filter(pk=change_id).first()
+    if delivery.event == Event.PASSWORD_RESET:
+        from scalr_support.accounts.password_reset import password_reset_url
+
+        context["reset_url"] = password_reset_url(delivery.recipient)
     return context
 
 

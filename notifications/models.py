@@ -25,6 +25,7 @@ class Event(models.TextChoices):
     SLA_AT_RISK = "sla_at_risk", _("SLA at risk")
     SLA_BREACHED = "sla_breached", _("SLA breached")
     MAINTENANCE_REMINDER = "maintenance_reminder", _("Maintenance tomorrow")
+    PASSWORD_RESET = "password_reset", _("Password reset")
 
 
 class EmailDelivery(models.Model):

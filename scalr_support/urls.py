@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from scalr_support.accounts.forms import EmailAuthenticationForm
+from scalr_support.accounts.views import PasswordResetRequestView
 from scalr_support.common.apis import BenchCeilingApi
 from scalr_support.common.views import ceiling, healthz
 from tickets import views as ticket_views
@@ -19,6 +20,11 @@ urlpatterns = [
             redirect_authenticated_user=True,
         ),
         name="login",
+    ),
+    path(
+        "accounts/password_reset/",
+        PasswordResetRequestView.as_view(),
+        name="password_reset",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("accounts/", include("scalr_support.accounts.urls")),
@@ -44,6 +50,8 @@ urlpatterns = [
 
 # A database outage answers 503 (a page, or JSON under /api/), never a 500 page.
 handler500 = "scalr_support.common.views.server_error"
+# A body too large to read answers 413 with the limit, not "Bad request".
+handler400 = "scalr_support.common.views.bad_request"
 
 if settings.BENCHMARK_ENDPOINTS:
     urlpatterns.append(path("__bench__/ceiling/", ceiling, name="bench-ceiling"))

@@ -5,6 +5,7 @@ name the customer gave is kept only as data and is never used as a path.
 """
 
 import hashlib
+import math
 import mimetypes
 import unicodedata
 from collections.abc import Sequence
@@ -15,8 +16,9 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.http import FileResponse
-from django.template.defaultfilters import filesizeformat
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from scalr_support.common.errors import ValidationFailed
 
@@ -31,6 +33,73 @@ _ACTIVE_TYPES = {
     "text/xml",
     "application/xml",
 }
+
+
+# First bytes of native executables: Windows PE, ELF, Mach-O (thin, fat), shebang.
+_EXECUTABLE_MAGIC = (
+    b"MZ",
+    b"\x7fELF",
+    b"\xfe\xed\xfa\xce",
+    b"\xfe\xed\xfa\xcf",
+    b"\xce\xfa\xed\xfe",
+    b"\xcf\xfa\xed\xfe",
+    b"\xca\xfe\xba\xbe",
+    b"#!",
+)
+_UNITS = ("bytes", "KB", "MB", "GB")
+
+
+def size_text(size: int, *, above: int | None = None) -> str:
+    """A size in decimal units with one decimal, as file managers show it.
+
+    With ``above`` (a limit the size exceeds) the figure is rounded up, so a file
+    just over the limit never reads as the limit itself ("20.1 MB; the limit is
+    20.0 MB", not "20.0 MB; the limit is 20.0 MB").
+    """
+    if size < 1000:
+        return ngettext("%(n)d byte", "%(n)d bytes", size) % {"n": size}
+    exponent = min(int(math.log(size, 1000)), len(_UNITS) - 1)
+    value = size / 1000**exponent
+    shown = (math.ceil(value * 10) if above is not None else round(value * 10)) / 10
+    return f"{number_format(shown, 1)} {_UNITS[exponent]}"
+
+
+def _extension(filename: str) -> str:
+    return PurePosixPath(filename).suffix.lower().lstrip(".")
+
+
+def type_refusal(filename: str, head: bytes) -> str | None:
+    """Why a file may not be attached (a program or a script), or None.
+
+    By name (the deny list, or an allow list that leaves it out) and by content:
+    a renamed executable still starts with its magic bytes.
+    """
+    extension = _extension(filename)
+    allowed = [e.lower().lstrip(".") for e in settings.ATTACHMENT_ALLOWED_EXTENSIONS]
+    if allowed:
+        if extension not in allowed:
+            return _(
+                "%(name)s cannot be attached: only these types are accepted: %(types)s."
+            ) % {"name": filename, "types": ", ".join(f".{e}" for e in allowed)}
+        return None
+    denied = {e.lower().lstrip(".") for e in settings.ATTACHMENT_DENIED_EXTENSIONS}
+    if extension in denied or (denied and head.startswith(_EXECUTABLE_MAGIC)):
+        return _(
+            "%(name)s cannot be attached: programs and scripts are refused. "
+            "Paste a script's text into the reply, or attach logs and screenshots."
+        ) % {"name": filename}
+    return None
+
+
+def limits_text() -> str:
+    """The attachment limits, for the help text next to every upload field."""
+    return _(
+        "Up to %(count)d files, %(size)s each. Programs and scripts (.exe, .js, "
+        ".ps1, .sh, …) are refused."
+    ) % {
+        "count": settings.ATTACHMENT_MAX_COUNT,
+        "size": size_text(settings.ATTACHMENT_MAX_BYTES),
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,8 +150,8 @@ def check_uploads(
                 _("%(name)s is %(size)s; the limit is %(limit)s per file.")
                 % {
                     "name": filename,
-                    "size": filesizeformat(size),
-                    "limit": filesizeformat(max_bytes),
+                    "size": size_text(size, above=max_bytes),
+                    "limit": size_text(max_bytes),
                 },
                 field="attachments",
             )
@@ -91,9 +160,13 @@ def check_uploads(
                 _("%(name)s is empty.") % {"name": filename}, field="attachments"
             )
         digest = hashlib.sha256()
+        head = b""
         for chunk in upload.chunks():
+            head = head or bytes(chunk[:8])
             digest.update(chunk)
         upload.seek(0)
+        if refusal := type_refusal(filename, head):
+            raise ValidationFailed(refusal, field="attachments")
         checked.append(
             CheckedUpload(
                 upload=upload,

@@ -132,3 +132,9 @@ class SessionStatus(models.TextChoices):
     PROPOSED = "proposed", _("Proposed by support")
     COUNTER_PROPOSED = "counter", _("Customer proposed another time")
     ACCEPTED = "accepted", _("Accepted")
+
+
+# Longest text a customer or an engineer may post (a description, a reply), in the
+# API, the portal and the admin alike; and the longest reason for a new priority.
+TEXT_MAX_LENGTH = 100_000
+REASON_MAX_LENGTH = 5_000

@@ -4,11 +4,55 @@ from typing import Any
 
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.formats import number_format
+from django.utils.functional import lazy
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from scalr_support.common.errors import ServiceError
 
-from .choices import Category, Deployment, Priority, Status
+from .attachments import limits_text
+from .choices import (
+    TEXT_MAX_LENGTH,
+    Category,
+    Deployment,
+    Priority,
+    Status,
+)
+
+
+class LongTextField(forms.CharField):
+    """A textarea with a length limit that it states next to the field.
+
+    The browser's ``maxlength`` is left off: it cuts a long paste silently,
+    whereas the server's refusal keeps every character of it in the form.
+    """
+
+    def __init__(
+        self, *, max_length: int = TEXT_MAX_LENGTH, rows: int = 5, **kwargs: Any
+    ) -> None:
+        grouped = number_format(max_length, force_grouping=True)
+        limit = format_lazy(_("Up to {n} characters."), n=grouped)
+        help_text = kwargs.pop("help_text", "")
+        kwargs["help_text"] = (
+            format_lazy("{} {}", help_text, limit) if help_text else limit
+        )
+        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": rows}))
+        kwargs.setdefault(
+            "error_messages",
+            {
+                "max_length": format_lazy(
+                    _("Keep this under {n} characters (it has %(show_value)s)."),
+                    n=grouped,
+                )
+            },
+        )
+        super().__init__(max_length=max_length, **kwargs)
+
+    def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:
+        attrs = super().widget_attrs(widget)
+        attrs.pop("maxlength", None)
+        return attrs
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -16,11 +60,13 @@ class MultipleFileInput(forms.ClearableFileInput):
 
 
 class MultipleFileField(forms.FileField):
-    """Several files in one input (Django's documented pattern)."""
+    """Several files in one input (Django's documented pattern), limits stated."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("widget", MultipleFileInput())
         kwargs.setdefault("required", False)
+        # Read when the form is shown, so it follows the settings of the moment.
+        kwargs.setdefault("help_text", lazy(limits_text, str)())
         super().__init__(*args, **kwargs)
 
     def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
@@ -31,10 +77,16 @@ class MultipleFileField(forms.FileField):
 
 
 class ServiceErrorMixin:
-    """Show a business-rule refusal from a service next to the field it concerns."""
+    """Show a business-rule refusal from a service next to the field it concerns.
+
+    ``service_fields`` maps a field name the services use to this form's own.
+    """
+
+    service_fields: dict[str, str] = {}
 
     def add_service_error(self, error: ServiceError) -> None:
-        field = error.field if error.field in self.fields else None  # type: ignore[attr-defined]
+        name = self.service_fields.get(error.field or "", error.field)
+        field = name if name in self.fields else None  # type: ignore[attr-defined]
         self.add_error(field, error.message)  # type: ignore[attr-defined]
 
 
@@ -46,7 +98,15 @@ class TicketForm(ServiceErrorMixin, forms.Form):
         label=_("Priority"),
         widget=forms.RadioSelect,
     )
-    category = forms.ChoiceField(choices=Category.choices, label=_("Category"))
+    category = forms.ChoiceField(
+        choices=[("", _("Not sure: let support decide")), *Category.choices],
+        required=False,
+        label=_("Category"),
+        help_text=_(
+            "Optional. Left open, it is read from your description (a fault is a "
+            "bug, a wish an enhancement request, anything else a question)."
+        ),
+    )
     deployment = forms.ChoiceField(choices=Deployment.choices, label=_("Deployment"))
     version_reported = forms.CharField(
         max_length=40,
@@ -54,8 +114,8 @@ class TicketForm(ServiceErrorMixin, forms.Form):
         label=_("Scalr version"),
         help_text=_("The version you are running, e.g. 9.4.1."),
     )
-    description = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 10}),
+    description = LongTextField(
+        rows=10,
         label=_("Description"),
         help_text=_(
             "What happened, what you expected, and steps to reproduce. Markdown works."
@@ -65,8 +125,7 @@ class TicketForm(ServiceErrorMixin, forms.Form):
 
 
 class CommentForm(ServiceErrorMixin, forms.Form):
-    body = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 5}),
+    body = LongTextField(
         required=False,
         label=_("Your reply"),
         help_text=_("Markdown works."),
@@ -103,9 +162,4 @@ class SessionProposeForm(ServiceErrorMixin, forms.Form):
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
-    note = forms.CharField(
-        label=_("Note"),
-        required=False,
-        max_length=1000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
+    note = LongTextField(label=_("Note"), required=False, max_length=1000, rows=2)

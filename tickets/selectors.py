@@ -262,6 +262,9 @@ def ticket_list_for_api(
 ) -> QuerySet[Ticket]:
     """``ticket_list`` plus the API's filters (organisation, updated, SLA state).
 
+    ``updated_since`` compares with ``updated_at`` for staff and with the public
+    ``last_activity_at`` for customers, as the tickets' output does.
+
     The organisation filter narrows the visible set; it never widens it, so a
     customer asking for another organisation simply gets nothing.
     """
@@ -273,7 +276,10 @@ def ticket_list_for_api(
     if organization_id is not None:
         queryset = queryset.filter(organization_id=organization_id)
     if updated_since is not None:
-        queryset = queryset.filter(updated_at__gte=updated_since)
+        # Customers' "updated" is the last change they can see: an internal note
+        # or an assignment must not bring a ticket back into their sync.
+        changed = "updated_at" if user.is_staff else "last_activity_at"
+        queryset = queryset.filter(**{f"{changed}__gte": updated_since})
     if sla_state:
         queryset = tickets_in_sla_state(queryset, sla_state)
     return queryset

@@ -1,6 +1,6 @@
 """Customer portal pages: parse the request, call one service or selector, render."""
 
-from typing import Any
+from typing import Any, TypedDict
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,7 +12,6 @@ from django.http import (
     HttpResponse,
     HttpResponseRedirect,
 )
-from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -154,13 +153,10 @@ def ticket_new(request: AuthenticatedHttpRequest) -> HttpResponse:
         except ServiceError as error:
             form.add_service_error(error)
         else:
+            # An unsupported version is said once, by the ticket page's own notice.
             messages.success(
                 request, _("Ticket #%(n)s was created.") % {"n": ticket.number}
             )
-            if lifecycle.is_unsupported(
-                ticket.version_support_ends_on, timezone.now().date()
-            ):
-                messages.warning(request, str(lifecycle.UPGRADE_ADVICE))
             return redirect("tickets:detail", number=ticket.number)
     version = (
         form.data.get("version_reported") if bound else initial["version_reported"]
@@ -180,56 +176,94 @@ def ticket_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
-_CSRF_SENTINEL = "csrf-token-placeholder-5b0c1e"
+class DetailParts(TypedDict):
+    """The pieces of a ticket page every viewer of the organisation shares."""
+
+    head: str
+    chunks: list[dict[str, Any]]
+    aside: str
+
+
+def _detail_parts(request: HttpRequest, ticket: Ticket) -> DetailParts:
+    """Render the shared pieces of a ticket page: title, thread and details.
+
+    None of them holds a form: the thread is cut after each open real-time session
+    so that the viewer's own answer forms (with their CSRF token) go in between.
+    """
+    thread = selectors.ticket_page_thread(ticket, request.user)
+    context = {"ticket": ticket, **_entitlements(request)}
+    runs: list[tuple[list[Any], int | None]] = [([], None)]
+    for entry in thread.entries:
+        runs[-1][0].append(entry)
+        session = getattr(entry, "session", None) if entry.kind == "comment" else None
+        if session is not None and session.is_open and not request.user.is_staff:
+            runs[-1] = (runs[-1][0], session.pk)
+            runs.append(([], None))
+    chunks = [
+        {
+            "html": render_to_string(
+                "tickets/_detail_thread.html",
+                {
+                    **context,
+                    "thread": entries,
+                    "with_description": index == 0,
+                    "description_attachments": thread.description_attachments,
+                },
+                request=request,
+            ),
+            "session_id": session_id,
+        }
+        for index, (entries, session_id) in enumerate(runs)
+    ]
+    return {
+        "head": render_to_string("tickets/_detail_head.html", context, request),
+        "chunks": chunks,
+        "aside": render_to_string("tickets/_detail_aside.html", context, request),
+    }
 
 
 def _render_detail(
     request: HttpRequest, ticket: Ticket, form: CommentForm, status: int = 200
 ) -> HttpResponse:
-    """Render a ticket page; the body is shared by an organisation's contacts.
+    """Render a ticket page around the pieces shared by an organisation's viewers.
 
-    With a blank reply form the body is the same for every contact (and for every
-    engineer), so it is cached per organisation version. Its forms are rendered
-    with a placeholder CSRF token, swapped for this visitor's own token after the
-    cache. A form with errors is this visitor's alone and is rendered directly.
+    The title, thread and details are the same for every contact (and for every
+    engineer), so they are cached per organisation version. The forms (status
+    buttons, session answers, the reply) are rendered for this viewer on each
+    request with their own CSRF token; no per-viewer secret ever passes through
+    the cached, user-written HTML.
     """
-
-    def render_body(csrf_token: str) -> str:
-        thread = selectors.ticket_page_thread(ticket, request.user)
-        return render_to_string(
-            "tickets/_detail_body.html",
-            {
-                "ticket": ticket,
-                "thread": thread.entries,
-                "description_attachments": thread.description_attachments,
-                "form": form,
-                "session_form": SessionProposeForm(),
-                "can_comment": ticket.status != Status.CLOSED or request.user.is_staff,
-                "version_unsupported": lifecycle.is_unsupported(
-                    ticket.version_support_ends_on, timezone.now().date()
-                ),
-                "upgrade_advice": lifecycle.UPGRADE_ADVICE,
-                "scope_reason": SCOPE_REASONS.get(ticket.scope_exclusion),
-                "csrf_token": csrf_token,
-                **_entitlements(request),
-            },
-            request=request,
-        )
-
-    if form.is_bound:
-        body = render_body(get_token(request))
-    else:
-        body = ticket_cache.fragment(
-            organization_id=ticket.organization_id,
-            name="ticket",
-            parts=(ticket.pk, request.user.is_staff),
-            render=lambda: render_body(_CSRF_SENTINEL),
-        ).replace(_CSRF_SENTINEL, get_token(request))
+    parts = ticket_cache.fragment(
+        organization_id=ticket.organization_id,
+        name="ticket-parts",
+        parts=(ticket.pk, request.user.is_staff),
+        render=lambda: _detail_parts(request, ticket),
+    )
+    # Rendered by the autoescaping templates above from this organisation's rows.
+    safe_parts = {
+        "head": mark_safe(parts["head"]),  # noqa: S308
+        "chunks": [
+            {**chunk, "html": mark_safe(chunk["html"])}  # noqa: S308
+            for chunk in parts["chunks"]
+        ],
+        "aside": mark_safe(parts["aside"]),  # noqa: S308
+    }
     return render(
         request,
         "tickets/ticket_detail.html",
-        # Rendered by the autoescaping template above; the token is Django's own.
-        {"ticket": ticket, "body_html": mark_safe(body), **_entitlements(request)},  # noqa: S308
+        {
+            "ticket": ticket,
+            "parts": safe_parts,
+            "form": form,
+            "session_form": SessionProposeForm(),
+            "can_comment": ticket.status != Status.CLOSED or request.user.is_staff,
+            "version_unsupported": lifecycle.is_unsupported(
+                ticket.version_support_ends_on, timezone.now().date()
+            ),
+            "upgrade_advice": lifecycle.UPGRADE_ADVICE,
+            "scope_reason": SCOPE_REASONS.get(ticket.scope_exclusion),
+            **_entitlements(request),
+        },
         status=status,
     )
 

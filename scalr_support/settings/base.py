@@ -6,7 +6,11 @@ SECRET_KEY = env.str("SECRET_KEY", default="")
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
 
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Links in emails and feeds. Unset, it is the address `make run` serves (its PORT),
+# so that a second stack on another port links to itself, not to port 8000.
+SITE_URL = env.str(
+    "SITE_URL", default=f"http://127.0.0.1:{env.int('PORT', default=8000)}"
+).rstrip("/")
 SLACK_COMMUNITY_INVITE_URL = env.str(
     "SLACK_COMMUNITY_INVITE_URL",
     default="https://scalr-community.slack.com/join/placeholder-invite",
@@ -53,6 +57,7 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 MIDDLEWARE.insert(1, "notifications.middleware.InboundSizeLimitMiddleware")
+MIDDLEWARE.insert(2, "scalr_support.common.middleware.RequestSizeLimitMiddleware")
 
 ROOT_URLCONF = "scalr_support.urls"
 WSGI_APPLICATION = "scalr_support.wsgi.application"
@@ -123,10 +128,18 @@ AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+# Password reset requests an hour, per email address (known or not) and per client
+# address (scalr_support/accounts/password_reset.py).
+PASSWORD_RESET_LIMIT_PER_ACCOUNT = env.int(
+    "PASSWORD_RESET_LIMIT_PER_ACCOUNT", default=3
+)
+PASSWORD_RESET_LIMIT_PER_CLIENT = env.int("PASSWORD_RESET_LIMIT_PER_CLIENT", default=20)
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English")]
 TIME_ZONE = "UTC"
+# Datetimes are shown with their zone everywhere (scalr_support/formats/en/).
+FORMAT_MODULE_PATH = ["scalr_support.formats"]
 USE_I18N = True
 USE_TZ = True
 
@@ -142,9 +155,70 @@ STORAGES = {
 }
 
 # Attachments: validated in tickets/attachments.py before anything is written.
-ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=20 * 1024 * 1024)
+# 20 MB in the decimal units file managers show (20,000,000 bytes).
+ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=20_000_000)
 ATTACHMENT_MAX_COUNT = env.int("ATTACHMENT_MAX_COUNT", default=10)
+# File types refused (extensions, without the dot): programs and scripts that run
+# when opened (Windows, macOS, Java, shells), and any file that starts like a
+# native executable (tickets/attachments.py). Set it empty to refuse none. When
+# ATTACHMENT_ALLOWED_EXTENSIONS is set, only its types are accepted.
+ATTACHMENT_DENIED_EXTENSIONS = env.list(
+    "ATTACHMENT_DENIED_EXTENSIONS",
+    default=[
+        "app",
+        "apk",
+        "bat",
+        "bash",
+        "cmd",
+        "com",
+        "command",
+        "cpl",
+        "csh",
+        "dll",
+        "dmg",
+        "exe",
+        "gadget",
+        "hta",
+        "inf",
+        "ins",
+        "isp",
+        "jar",
+        "js",
+        "jse",
+        "ksh",
+        "lnk",
+        "msc",
+        "msi",
+        "msix",
+        "msp",
+        "mst",
+        "pif",
+        "ps1",
+        "ps2",
+        "psc1",
+        "psd1",
+        "psm1",
+        "reg",
+        "scf",
+        "scr",
+        "sh",
+        "sys",
+        "vb",
+        "vbe",
+        "vbs",
+        "ws",
+        "wsc",
+        "wsf",
+        "wsh",
+        "xbap",
+    ],
+)
+ATTACHMENT_ALLOWED_EXTENSIONS = env.list("ATTACHMENT_ALLOWED_EXTENSIONS", default=[])
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# The form fields of one portal, admin or API request, attachments aside: 100,000
+# characters of any script, percent-encoded, fit with room to spare. A request that
+# declares more is refused before it is read (scalr_support.common.middleware).
+FORM_MAX_BYTES = env.int("FORM_MAX_BYTES", default=2 * 1024 * 1024)
 
 # Solved tickets close by themselves after this many days without activity.
 TICKET_AUTO_CLOSE_DAYS = env.int("TICKET_AUTO_CLOSE_DAYS", default=7)

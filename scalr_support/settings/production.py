@@ -4,6 +4,10 @@ from django.core.exceptions import ImproperlyConfigured
 
 from .base import *
 
+PRODUCTION_BROKER_SCHEMES = {"redis", "rediss", "amqp", "amqps"}
+PRODUCTION_EMAIL_SCHEMES = {"smtp", "smtps", "smtp+tls", "smtp+ssl", "submission"}
+PRODUCTION_EMAIL_SCHEMES |= {"anymail"}
+
 if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set in production.")
 if not env.str("ANYMAIL_WEBHOOK_SECRET", default=""):
@@ -12,6 +16,18 @@ if not env.str("ANYMAIL_WEBHOOK_SECRET", default=""):
     )
 if not env.str("DATABASE_URL", default=""):
     raise ImproperlyConfigured("DATABASE_URL must be set in production.")
+# The embedded defaults of `make run` lose work in production: a broker on one
+# container's disk, mail written to files nobody reads. Fail closed instead.
+if CELERY_BROKER_URL.split("://", 1)[0] not in PRODUCTION_BROKER_SCHEMES:
+    raise ImproperlyConfigured(
+        "REDIS_URL (or CELERY_BROKER_URL) must name a real broker in production "
+        f"(redis://, rediss:// or amqp://), not {CELERY_BROKER_URL.split(':', 1)[0]!r}."
+    )
+if env.str("EMAIL_URL", default="").split("://", 1)[0] not in PRODUCTION_EMAIL_SCHEMES:
+    raise ImproperlyConfigured(
+        "EMAIL_URL must name a real mail service in production: smtp://, "
+        "smtps://, submission:// or anymail://<esp> (not files or the console)."
+    )
 
 DEBUG = False
 ALLOWED_HOSTS = ALLOWED_HOSTS or [SITE_URL.split("://", 1)[-1].split("/")[0]]

@@ -62,10 +62,16 @@ def test_customer_filtering_by_another_organisation_gets_nothing(alice_api, gina
 
 def test_list_filters_by_status_priority_and_update_time(alice_api, alice):
     org = alice.organization
-    blocker = TicketFactory(organization=org, priority=0, status=Status.OPEN)
+    blocker = TicketFactory(
+        organization=org,
+        priority=0,
+        status=Status.OPEN,
+        last_activity_at=timezone.now(),
+    )
     trivial = TicketFactory(organization=org, priority=4, status=Status.SOLVED)
+    three_days_ago = timezone.now() - timedelta(days=3)
     Ticket.objects.filter(pk=trivial.pk).update(
-        updated_at=timezone.now() - timedelta(days=3)
+        updated_at=three_days_ago, last_activity_at=three_days_ago
     )
 
     assert numbers(alice_api.get("/api/v1/tickets/", {"status": "open"})) == [
@@ -479,3 +485,34 @@ def test_list_filters_by_sla_state(alice_api, engineer_api):
     assert number in numbers(on_track)
     assert number not in numbers(breached)
     assert {t["sla_state"] for t in on_track.json()["results"]} == {"on_track"}
+
+
+def test_an_internal_note_moves_neither_the_customers_updated_at_nor_their_sync(
+    alice_api, engineer_api, alice, engineer
+):
+    ticket = TicketFactory(organization=alice.organization, status=Status.OPEN)
+    week_ago = timezone.now() - timedelta(days=7)
+    Ticket.objects.filter(pk=ticket.pk).update(
+        updated_at=week_ago, last_activity_at=week_ago
+    )
+    since = (timezone.now() - timedelta(minutes=1)).isoformat()
+
+    services.comment_create(
+        ticket=ticket, author=engineer, body="Customer is on 9.1", is_public=False
+    )
+    services.ticket_assign(ticket=ticket, actor=engineer, assignee=engineer)
+
+    mine = alice_api.get(f"/api/v1/tickets/{ticket.number}/").json()
+    assert mine["updated_at"] == mine["last_activity_at"]
+    assert mine["updated_at"].startswith(week_ago.date().isoformat())
+    assert numbers(alice_api.get("/api/v1/tickets/", {"updated_since": since})) == []
+    # Staff still see every change.
+    assert numbers(engineer_api.get("/api/v1/tickets/", {"updated_since": since})) == [
+        ticket.number
+    ]
+
+    services.comment_create(ticket=ticket, author=engineer, body="Try 9.2, please")
+
+    assert numbers(alice_api.get("/api/v1/tickets/", {"updated_since": since})) == [
+        ticket.number
+    ]

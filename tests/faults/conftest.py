@@ -82,8 +82,11 @@ def cluster() -> Iterator[PostgresCluster]:
         env = _base_env()
         env.update(
             DATABASE_URL=pg.url(TEMPLATE),
-            CELERY_BROKER_URL="memory://",
+            # Production settings want a real broker and mail service; migrate
+            # talks to neither.
+            CELERY_BROKER_URL="redis://127.0.0.1:1/0",
             REDIS_URL="redis://127.0.0.1:1/0",
+            EMAIL_URL="smtp://127.0.0.1:1",
         )
         result = subprocess.run(
             [sys.executable, str(REPO / "manage.py"), "migrate", "--noinput", "-v0"],

@@ -18,6 +18,8 @@ PRODUCTION_ENV = {
     "ANYMAIL_WEBHOOK_SECRET": "deploy:check",
     "ALLOWED_HOSTS": "support.example.com",
     "SITE_URL": "https://support.example.com",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "EMAIL_URL": "smtp://mail.example.com:587",
 }
 
 
@@ -46,6 +48,33 @@ def test_production_settings_refuse_to_start_without_secrets():
 
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("REDIS_URL", None, "must name a real broker"),
+        ("REDIS_URL", "filesystem://", "must name a real broker"),
+        ("EMAIL_URL", None, "EMAIL_URL must name a real mail service"),
+        ("EMAIL_URL", "filemail:///tmp/mail", "EMAIL_URL must name a real mail"),
+        ("EMAIL_URL", "consolemail://", "EMAIL_URL must name a real mail service"),
+    ],
+)
+def test_production_refuses_the_embedded_broker_and_mail_files(
+    variable, value, message
+):
+    environment = {**PRODUCTION_ENV}
+    drop = ["CELERY_BROKER_URL"]
+    if value is None:
+        del environment[variable]
+        drop.append(variable)
+    else:
+        environment[variable] = value
+    result = run_python("import django; django.setup()", environment, drop=tuple(drop))
+
+    assert result.returncode != 0
+    assert message in result.stderr
 
 
 @pytest.mark.slow
@@ -89,6 +118,19 @@ def test_the_compose_stack_starts_with_the_readmes_variables():
     assert result.returncode == 0, result.stderr
 
 
+def test_every_long_running_compose_service_is_restarted_after_a_crash():
+    compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())
+
+    policies = {
+        name: service.get("restart")
+        for name, service in compose["services"].items()
+        if name != "migrate"  # runs once, then exits
+    }
+    assert len(policies) >= 7
+    assert set(policies.values()) == {"unless-stopped"}, policies
+    assert compose["services"]["migrate"]["restart"] == "no"
+
+
 @pytest.mark.slow
 def test_the_image_build_step_loads_production_settings():
     """The Dockerfile's collectstatic step runs with production settings and only
@@ -100,7 +142,14 @@ def test_the_image_build_step_loads_production_settings():
     result = run_python(
         "import django; django.setup()",
         {**assignments, "DJANGO_SETTINGS_MODULE": "scalr_support.settings.production"},
-        drop=("SECRET_KEY", "DATABASE_URL", "ANYMAIL_WEBHOOK_SECRET"),
+        drop=(
+            "SECRET_KEY",
+            "DATABASE_URL",
+            "ANYMAIL_WEBHOOK_SECRET",
+            "REDIS_URL",
+            "CELERY_BROKER_URL",
+            "EMAIL_URL",
+        ),
     )
 
     assert result.returncode == 0, result.stderr

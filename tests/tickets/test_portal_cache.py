@@ -107,11 +107,12 @@ def test_thread_shows_a_priority_change_after_it_was_cached(
 
 
 def test_a_change_that_sends_no_signal_shows_once_the_entry_is_stale(
-    alice_client, alice, monkeypatch
+    alice_client, alice, monkeypatch, django_capture_on_commit_callbacks
 ):
     """Bulk updates bypass the signals; entries expire after ``STALE_AFTER``."""
     monkeypatch.setattr(ticket_cache, "STALE_AFTER", 1)
-    ticket = TicketFactory(organization=alice.organization, subject="Old subject")
+    with django_capture_on_commit_callbacks(execute=True):  # committed, as it were
+        ticket = TicketFactory(organization=alice.organization, subject="Old subject")
     url = reverse("tickets:detail", args=[ticket.number])
     assert "Old subject" in alice_client.get(url).content.decode()
 
@@ -122,3 +123,46 @@ def test_a_change_that_sends_no_signal_shows_once_the_entry_is_stale(
     page = alice_client.get(url).content.decode()
     assert "Old subject" not in page
     assert "Quietly renamed" in page
+
+
+def test_a_comment_never_carries_the_viewers_csrf_token(
+    alice, bob, engineer, alice_client
+):
+    """The old page swapped a placeholder for the token everywhere, user text too."""
+    from django.test import Client
+
+    ticket = TicketFactory(organization=alice.organization, status=Status.OPEN)
+    services.comment_create(
+        ticket=ticket,
+        author=alice.user,
+        body="See https://evil.example/?t=csrf-token-placeholder-5b0c1e please",
+    )
+    url = reverse("tickets:detail", args=[ticket.number])
+    alice_client.get(url)  # cached by someone else first
+
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(bob.user)
+    page = strict.get(url).content.decode()
+
+    token = page.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+    assert "evil.example/?t=csrf-token-placeholder-5b0c1e" in page
+    assert f"?t={token}" not in page
+    assert page.count(token) == page.count('name="csrfmiddlewaretoken"')
+
+
+def test_the_cached_ticket_page_holds_no_form_and_no_token(
+    alice, alice_client, django_capture_on_commit_callbacks
+):
+    from django.core.cache import cache
+
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket = TicketFactory(organization=alice.organization, status=Status.OPEN)
+    alice_client.get(reverse("tickets:detail", args=[ticket.number]))
+
+    stored = [
+        cache.get(key)
+        for key in cache._cache.get_client().keys("*tickets:fragment:*")  # type: ignore[attr-defined]
+    ]
+    assert stored
+    assert not any("csrfmiddlewaretoken" in str(value) for value in stored)
+    assert not any("<form" in str(value) for value in stored)

@@ -16,14 +16,18 @@ from rest_framework.request import Request
 
 from scalr_support.common.api import SafeJSONParser
 from tickets import selectors
-from tickets.choices import Category, CommentSource, Deployment
+from tickets.choices import (  # noqa: F401  (the limits, for the API modules)
+    REASON_MAX_LENGTH,
+    TEXT_MAX_LENGTH,
+    Category,
+    CommentSource,
+    Deployment,
+)
 from tickets.choices import Priority as PriorityChoice
 from tickets.choices import Status as StatusChoice
 from tickets.models import Attachment, Ticket
 
 SLA_STATES = ("on_track", "at_risk", "breached", "met", "best_effort")
-TEXT_MAX_LENGTH = 100_000
-REASON_MAX_LENGTH = 5_000
 JSON_AND_FILES = (SafeJSONParser, parsers.MultiPartParser)
 
 
@@ -158,7 +162,13 @@ class TicketOutputSerializer(serializers.Serializer):
         help_text=_("Staff only: the support engineer working on it."),
     )
     created_at = serializers.DateTimeField(read_only=True)
-    updated_at = serializers.DateTimeField(read_only=True)
+    updated_at = serializers.DateTimeField(
+        read_only=True,
+        help_text=_(
+            "The last change. Customers see the last change they can see (as "
+            "`last_activity_at`): internal notes and assignments do not move it."
+        ),
+    )
     last_activity_at = serializers.DateTimeField(
         read_only=True, help_text=_("The last public change; lists sort by it.")
     )
@@ -239,6 +249,7 @@ class TicketOutputSerializer(serializers.Serializer):
         data = super().to_representation(instance)
         if not self.context["request"].user.is_staff:
             data.pop("assignee", None)
+            data["updated_at"] = data["last_activity_at"]
         return data
 
 
