@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('notifications', '0004_inbound_sender_ci'),
+        ('notifications', '0005_inbound_sender_evidence'),
     ]
 
     operations = [

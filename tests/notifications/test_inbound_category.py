@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 )
 def test_an_emailed_ticket_is_categorised_from_its_text(alice, subject, body, category):
     raw = raw_email(sender=alice.user.email, subject=subject, body=body)
-    message = inbound_store(raw=raw, transport="test", envelope_from="")
+    message = inbound_store(raw=raw, transport="test", envelope_from=alice.user.email)
     inbound_process(inbound_id=message.pk)
 
     assert Ticket.objects.get().category == category
