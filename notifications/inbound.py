@@ -38,6 +38,8 @@ from .services import failing_address_record
 from .threading import Destination, SenderRefused, destination_for
 
 if TYPE_CHECKING:
+    from scalr_support.accounts.models import User
+
     from .parsing import ParsedMessage
 
 logger = logging.getLogger(__name__)
@@ -348,6 +350,7 @@ def _looks_plain(parsed: "ParsedMessage") -> bool:
         not parsed.machine_generated
         and not _has_our_domain(parsed)
         and bool(parsed.reply_tokens)
+        and not parsed.cc  # copied colleagues may become followers: single path
         and not parsed.attachments
         and bool(_body(parsed, []))
         and not any(defect.startswith("ParseError") for defect in parsed.defects)
@@ -549,13 +552,16 @@ def _apply(
         raise SenderRefused("The message has no new text and no attachments.")
     ticket = destination.ticket
     if ticket is None:
-        return _open_ticket(destination, parsed, body, uploads, key)
+        opened = _open_ticket(destination, parsed, body, uploads, key)
+        _copied_colleagues_follow(opened, parsed, destination.author)
+        return opened
     if ticket.status == Status.CLOSED and not destination.author.is_staff:
         closed_at = ticket.closed_at or ticket.updated_at
         if timezone.now() - closed_at > REOPEN_WINDOW:
             return _open_ticket(
                 destination, parsed, body, uploads, key, follow_up_of=ticket
             )
+    _copied_colleagues_follow(ticket, parsed, destination.author)
     return ticket_services.comment_create(
         ticket=ticket,
         ticket_locked=True,
@@ -567,6 +573,16 @@ def _apply(
         email_message_id=key,
         reopen_closed=True,
     )
+
+
+def _copied_colleagues_follow(
+    ticket: Ticket, parsed: "ParsedMessage", author: "User"
+) -> None:
+    """Contacts of the ticket's organisation on Cc follow it; outsiders never do."""
+    from tickets.followers import followers_from_email
+
+    if not author.is_staff:
+        followers_from_email(ticket=ticket, addresses=parsed.cc, added_by=author)
 
 
 def _open_ticket(

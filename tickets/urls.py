@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import customer_views, views
 
 app_name = "tickets"
 
@@ -26,4 +26,12 @@ urlpatterns = [
         views.session_propose,
         name="session-propose",
     ),
+    path("<int:number>/followers/", customer_views.follower_add, name="follower-add"),
+    path(
+        "<int:number>/followers/<int:user_id>/remove/",
+        customer_views.follower_remove,
+        name="follower-remove",
+    ),
+    path("<int:number>/rate/", customer_views.ticket_rate, name="rate"),
+    path("rate/<str:token>/", customer_views.rating_link, name="rate-link"),
 ]

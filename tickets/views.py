@@ -25,7 +25,7 @@ from scalr_support.common.errors import ServiceError
 from scalr_support.common.http import AuthenticatedHttpRequest
 
 from . import cache as ticket_cache
-from . import lifecycle, selectors, services, sessions
+from . import customer_views, lifecycle, selectors, services, sessions
 from .attachments import attachment_response
 from .choices import (
     PRIORITY_DESCRIPTIONS,
@@ -185,6 +185,7 @@ class DetailParts(TypedDict):
     head: str
     chunks: list[dict[str, Any]]
     aside: str
+    people: dict[str, Any]
 
 
 def _detail_parts(request: HttpRequest, ticket: Ticket) -> DetailParts:
@@ -222,6 +223,7 @@ def _detail_parts(request: HttpRequest, ticket: Ticket) -> DetailParts:
         "head": render_to_string("tickets/_detail_head.html", context, request),
         "chunks": chunks,
         "aside": render_to_string("tickets/_detail_aside.html", context, request),
+        "people": customer_views.ticket_page_people(ticket),
     }
 
 
@@ -265,6 +267,7 @@ def _render_detail(
             ),
             "upgrade_advice": lifecycle.UPGRADE_ADVICE,
             "scope_reason": SCOPE_REASONS.get(ticket.scope_exclusion),
+            **customer_views.ticket_page_extras(request, ticket, parts["people"]),
             **_entitlements(request),
         },
         status=status,

@@ -35,6 +35,11 @@ ENGINEER_PERMISSIONS: list[tuple[str, str, tuple[str, ...]]] = [
     ("maintenance", "maintenanceschedule", ("view",)),
     ("maintenance", "maintenancewindow", ("view",)),
     ("maintenance", "slackannouncement", ("view",)),
+    # What customers do themselves (read-only in the admin).
+    ("tickets", "organizationauditentry", ("view",)),
+    ("tickets", "invitation", ("view",)),
+    ("tickets", "satisfactionrating", ("view",)),
+    ("tickets", "ticketfollower", ("view",)),
 ]
 MANAGER_PERMISSIONS: list[tuple[str, str, tuple[str, ...]]] = [
     *ENGINEER_PERMISSIONS,
