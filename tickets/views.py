@@ -40,10 +40,17 @@ from .forms import (
     CommentForm,
     NotificationPreferencesForm,
     SessionProposeForm,
-    TicketFilterForm,
     TicketForm,
 )
 from .models import Ticket
+from .ticket_list import (
+    ALL_OPEN,
+    TicketListForm,
+    list_query,
+    ordering,
+    sort_links,
+    status_summary,
+)
 
 TICKETS_PER_PAGE = 25
 
@@ -64,31 +71,46 @@ def _entitlements(request: HttpRequest) -> dict[str, Any]:
 def ticket_list(request: HttpRequest) -> HttpResponse:
     contact = request.contact  # type: ignore[attr-defined]
 
+    form = TicketListForm(request.GET or None)
+    wanted = list_query(form)
+
     def render_table() -> str:
-        form = TicketFilterForm(request.GET or None)
-        filters = selectors.TicketFilters()
-        if form.is_valid():
-            data = form.cleaned_data
-            filters = selectors.TicketFilters(
-                status=data["status"], priority=data["priority"], q=data["q"]
-            )
-        tickets = selectors.ticket_list(request.user, filters)
+        tickets = selectors.ticket_list(
+            request.user,
+            selectors.TicketFilters(
+                statuses=wanted.statuses,
+                priority=wanted.priority,
+                q=wanted.q,
+                scope=wanted.scope,
+                ordering=tuple(ordering(wanted.sort)),
+            ),
+        )
         page = Paginator(tickets, TICKETS_PER_PAGE).get_page(request.GET.get("page"))
         query = request.GET.copy()
         query.pop("page", None)
         return render_to_string(
             "tickets/_ticket_table.html",
-            {"page": page, "form": form, "query": query.urlencode()},
+            {
+                "page": page,
+                "form": form,
+                "wanted": wanted,
+                "query": query.urlencode(),
+                "sorts": sort_links(request.GET, wanted.sort),
+                "checked_statuses": request.GET.getlist("status") or [ALL_OPEN],
+                "status_summary": status_summary(wanted.statuses),
+            },
             request=request,
         )
 
     if contact is None:  # staff see every organisation: nothing to share
         table_html = render_table()
     else:
+        # "Mine" and "I follow" differ per viewer; the organisation's list does not.
+        viewer = request.user.pk if wanted.scope != "organization" else None
         table_html = ticket_cache.fragment(
             organization_id=contact.organization_id,
             name="list",
-            parts=(request.GET.urlencode(), contact.is_technical_contact),
+            parts=(request.GET.urlencode(), contact.is_technical_contact, viewer),
             render=render_table,
         )
     return render(
