@@ -24,6 +24,7 @@ from notifications.services import Notice, notifications_enqueue
 from scalr_support.accounts.models import User
 from scalr_support.common.errors import NotAllowed, ValidationFailed
 
+from .cache import organization_changed
 from .customer_models import Invitation, OrganizationAction, OrganizationAuditEntry
 from .models import Contact, Organization
 
@@ -103,6 +104,17 @@ def organization_admins(organization: Organization) -> list[User]:
     )
 
 
+def who_can_open_tickets(contact: Contact | None) -> dict[str, list[User]]:
+    """For a contact who may not open tickets: who in their organisation can
+    (its technical contacts), or who decides that (its admins)."""
+    if contact is None or contact.is_technical_contact:
+        return {}
+    return {
+        "openers": technical_contacts_who_can_open(contact.organization),
+        "organization_admins": organization_admins(contact.organization),
+    }
+
+
 # --- writes -----------------------------------------------------------------------
 
 
@@ -125,6 +137,8 @@ def _audit(
     OrganizationAuditEntry.objects.create(
         organization=organization, actor=actor, action=action, subject_email=email
     )
+    # Cached pages list the organisation's people (a ticket's colleagues).
+    organization_changed(organization.pk)
 
 
 def _check_technical_room(organization: Organization) -> None:

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from scalr_support.accounts.models import User
 from scalr_support.common.errors import InvalidTransition, ValidationFailed
 
+from .cache import organization_changed
 from .choices import Status
 from .customer_models import Rating, SatisfactionRating
 from .models import Ticket
@@ -111,7 +112,7 @@ def satisfaction_record(
             )
         try:
             with transaction.atomic():
-                return SatisfactionRating.objects.create(
+                rated = SatisfactionRating.objects.create(
                     ticket=locked,
                     solved_at=current or solved_at,
                     rated_by=user,
@@ -122,6 +123,8 @@ def satisfaction_record(
             raise InvalidTransition(
                 _("You already rated this solve. Thank you!")
             ) from None
+        organization_changed(locked.organization_id)  # the cached ticket page
+    return rated
 
 
 @dataclass(frozen=True)

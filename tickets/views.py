@@ -25,7 +25,15 @@ from scalr_support.common.errors import ServiceError
 from scalr_support.common.http import AuthenticatedHttpRequest
 
 from . import cache as ticket_cache
-from . import customer_views, lifecycle, selectors, services, sessions
+from . import (
+    customer_views,
+    expectations,
+    lifecycle,
+    organizations,
+    selectors,
+    services,
+    sessions,
+)
 from .attachments import attachment_response
 from .choices import (
     PRIORITY_DESCRIPTIONS,
@@ -116,8 +124,13 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "tickets/ticket_list.html",
-        # Rendered by the autoescaping template above, from this organisation's rows.
-        {"table_html": mark_safe(table_html), **_entitlements(request)},  # noqa: S308
+        {
+            # Rendered by the autoescaping template above, from this organisation's
+            # rows.
+            "table_html": mark_safe(table_html),  # noqa: S308
+            **organizations.who_can_open_tickets(contact),
+            **_entitlements(request),
+        },
     )
 
 
@@ -130,6 +143,11 @@ def _priority_help(request: HttpRequest) -> list[dict[str, Any]]:
             "label": priority.label,
             "description": PRIORITY_DESCRIPTIONS[priority],
             "target": targets.get(priority.value),
+            "due_now": expectations.due_if_opened_now(
+                contact.organization, targets[priority.value]
+            )
+            if priority.value in targets and targets[priority.value].guaranteed
+            else None,
         }
         for priority in Priority
     ]
@@ -192,6 +210,7 @@ def ticket_new(request: AuthenticatedHttpRequest) -> HttpResponse:
         {
             "form": form,
             "priorities": _priority_help(request),
+            "business_hours": expectations.business_hours(contact.organization),
             "lifecycle": lifecycle.lifecycle_table(),
             "version_support": lifecycle.version_support_today(version or ""),
             "upgrade_advice": lifecycle.UPGRADE_ADVICE,
@@ -217,7 +236,13 @@ def _detail_parts(request: HttpRequest, ticket: Ticket) -> DetailParts:
     so that the viewer's own answer forms (with their CSRF token) go in between.
     """
     thread = selectors.ticket_page_thread(ticket, request.user)
-    context = {"ticket": ticket, **_entitlements(request)}
+    context = {
+        "ticket": ticket,
+        "expectations": expectations.ticket_expectations(ticket)
+        if ticket.is_open and ticket.first_response_due_at
+        else None,
+        **_entitlements(request),
+    }
     runs: list[tuple[list[Any], int | None]] = [([], None)]
     for entry in thread.entries:
         runs[-1][0].append(entry)
