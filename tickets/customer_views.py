@@ -4,15 +4,15 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from scalr_support.common.errors import InvalidTransition, ServiceError
 
-from . import followers, satisfaction, selectors
+from . import followers, satisfaction, selectors, thumbnails
 from .customer_models import Rating
 from .models import Ticket
 
@@ -133,3 +133,19 @@ def rating_link(request: HttpRequest, token: str) -> HttpResponse:
         else:
             return render(request, "tickets/rating_done.html", {"rating": rating})
     return render(request, "tickets/rating_confirm.html", context, status=status)
+
+
+@require_GET
+@login_required
+def attachment_thumbnail(
+    request: HttpRequest, number: int, attachment_id: int
+) -> HttpResponse:
+    """A preview of an image attachment, through the attachment's access gate."""
+    attachment = selectors.attachment_get_for_user(request.user, number, attachment_id)
+    png = thumbnails.thumbnail_png(attachment)
+    if png is None:
+        raise Http404("No preview for this attachment.")
+    response = HttpResponse(png, content_type="image/png")
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

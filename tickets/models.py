@@ -389,6 +389,13 @@ class Attachment(models.Model):
     def __str__(self) -> str:
         return self.filename
 
+    @property
+    def is_image(self) -> bool:
+        """Whether the portal shows a preview (tickets.thumbnails)."""
+        from .thumbnails import is_image
+
+        return is_image(self.filename)
+
 
 class PriorityChange(models.Model):
     """Support re-prioritised a ticket; the customer sees the reason."""

@@ -33,5 +33,10 @@ urlpatterns = [
         name="follower-remove",
     ),
     path("<int:number>/rate/", customer_views.ticket_rate, name="rate"),
+    path(
+        "<int:number>/attachments/<int:attachment_id>/thumbnail/",
+        customer_views.attachment_thumbnail,
+        name="attachment-thumbnail",
+    ),
     path("rate/<str:token>/", customer_views.rating_link, name="rate-link"),
 ]

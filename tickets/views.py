@@ -28,6 +28,7 @@ from . import cache as ticket_cache
 from . import (
     customer_views,
     expectations,
+    held_uploads,
     lifecycle,
     organizations,
     selectors,
@@ -174,6 +175,7 @@ def ticket_new(request: AuthenticatedHttpRequest) -> HttpResponse:
         request.FILES if bound else None,
         initial=initial,
     )
+    kept = request.POST.getlist("held_upload") if bound else []
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -187,7 +189,10 @@ def ticket_new(request: AuthenticatedHttpRequest) -> HttpResponse:
                     deployment=data["deployment"],
                     version_reported=data["version_reported"],
                 ),
-                files=data["attachments"],
+                files=[
+                    *held_uploads.uploads_release(user=request.user, tokens=kept),
+                    *data["attachments"],
+                ],
                 source=CommentSource.PORTAL,
             )
         except ServiceError as error:
@@ -209,6 +214,13 @@ def ticket_new(request: AuthenticatedHttpRequest) -> HttpResponse:
         "tickets/ticket_new.html",
         {
             "form": form,
+            "held": held_uploads.uploads_after_error(
+                user=request.user,
+                tokens=kept,
+                files=request.FILES.getlist("attachments"),
+            )
+            if bound
+            else [],
             "priorities": _priority_help(request),
             "business_hours": expectations.business_hours(contact.organization),
             "lifecycle": lifecycle.lifecycle_table(),
@@ -275,7 +287,11 @@ def _detail_parts(request: HttpRequest, ticket: Ticket) -> DetailParts:
 
 
 def _render_detail(
-    request: HttpRequest, ticket: Ticket, form: CommentForm, status: int = 200
+    request: HttpRequest,
+    ticket: Ticket,
+    form: CommentForm,
+    status: int = 200,
+    held: list[held_uploads.HeldUpload] | None = None,
 ) -> HttpResponse:
     """Render a ticket page around the pieces shared by an organisation's viewers.
 
@@ -308,6 +324,7 @@ def _render_detail(
             "parts": safe_parts,
             "form": form,
             "session_form": SessionProposeForm(),
+            "held": held or [],
             "can_comment": ticket.status != Status.CLOSED or request.user.is_staff,
             "version_unsupported": lifecycle.is_unsupported(
                 ticket.version_support_ends_on, timezone.now().date()
@@ -335,13 +352,17 @@ def ticket_detail(request: AuthenticatedHttpRequest, number: int) -> HttpRespons
 def comment_create(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
     ticket = selectors.ticket_get_for_user(request.user, number)
     form = CommentForm(request.POST, request.FILES)
+    kept = request.POST.getlist("held_upload")
     if form.is_valid():
         try:
             services.comment_create(
                 ticket=ticket,
                 author=request.user,
                 body=form.cleaned_data["body"],
-                files=form.cleaned_data["attachments"],
+                files=[
+                    *held_uploads.uploads_release(user=request.user, tokens=kept),
+                    *form.cleaned_data["attachments"],
+                ],
                 source=CommentSource.PORTAL,
             )
         except ServiceError as error:
@@ -351,7 +372,10 @@ def comment_create(request: AuthenticatedHttpRequest, number: int) -> HttpRespon
             return HttpResponseRedirect(
                 reverse("tickets:detail", args=[number]) + "#latest"
             )
-    return _render_detail(request, ticket, form, status=400)
+    held = held_uploads.uploads_after_error(
+        user=request.user, tokens=kept, files=request.FILES.getlist("attachments")
+    )
+    return _render_detail(request, ticket, form, status=400, held=held)
 
 
 def _status_action(

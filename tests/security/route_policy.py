@@ -130,6 +130,8 @@ ROUTES: dict[str, Policy] = {
         NOT_ALLOWED, ORG_A_WRITE, {"email": "bob@acme.example.com"}
     ),
     "tickets:follower-remove": page(NOT_ALLOWED, ORG_A_WRITE),
+    # A's attachment is a text file: no preview for anyone; 404 like a missing one.
+    "tickets:attachment-thumbnail": page((302, 404, 404, 404, 404, 404), NOT_ALLOWED),
     "tickets:rate": page(NOT_ALLOWED, ORG_A_WRITE, {"rating": "good"}),
     # Signed links: the matrix's token is not one, for anyone.
     "tickets:rate-link": page(every(404), every(404), {"rating": "good"}),
