@@ -4,28 +4,63 @@ PY := $(VENV)/bin/python
 PYTHON ?= python3
 PORT ?= 8000
 SMTP_PORT ?= 2525
+# Links in emails and /maintenance.ics point at the port actually served.
+SITE_URL ?= http://127.0.0.1:$(PORT)
 PYTEST_WORKERS ?= 2
+STEP = @printf '\n==> %s\n'
 
-.PHONY: run test test-fast bench lint format typecheck install clean-test-db security backup restore
+.PHONY: run test test-fast bench lint format typecheck install clean-test-db security backup restore browser
 
+# Everything: the project and its development tools (tests, linters, type checker).
 $(VENV)/.installed: pyproject.toml
+	$(STEP) "Installing the project and its development tools into $(VENV)"
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
-	touch $@
+	touch $@ $(VENV)/.installed-run
+
+# What `make run` needs, nothing more (a fresh clone starts sooner).
+$(VENV)/.installed-run: pyproject.toml
+	@if [ -f $(VENV)/.installed ] && [ $(VENV)/.installed -nt pyproject.toml ]; then \
+	  touch $@; \
+	else \
+	  printf '\n==> %s\n' "Creating $(VENV) and installing the project (the first time only)"; \
+	  { test -x $(PY) || $(PYTHON) -m venv $(VENV); } && \
+	  $(PY) -m pip install -q -e . && touch $@; \
+	fi
 
 install: $(VENV)/.installed
 
-## Start web, worker, beat on the embedded default (SQLite, filesystem broker, mail to files).
-run: install
-	mkdir -p var/mail var/broker/queue var/broker/processed
+## Start web, worker, beat and the SMTP receiver on the embedded default (SQLite,
+## filesystem broker, mail to files). A crashed process is started again
+## (scalr_support/keepalive.py); Ctrl-C stops them all.
+run: $(VENV)/.installed-run
+	@mkdir -p var/mail var/broker/queue var/broker/processed var/cache var/staticfiles
+	$(STEP) "Migrating the database (var/db.sqlite3; the first time takes a few seconds)"
 	$(PY) manage.py migrate --noinput
+	$(STEP) "Loading the demo accounts and tickets"
 	$(PY) manage.py seed_demo
-	$(PY) manage.py collectstatic --noinput -v0
-	WEB_PORT=$(PORT) SMTP_PORT=$(SMTP_PORT) exec $(VENV)/bin/honcho -f Procfile start
+	$(STEP) "Starting web on http://127.0.0.1:$(PORT)/, worker, beat and SMTP on 127.0.0.1:$(SMTP_PORT)"
+	WEB_PORT=$(PORT) SMTP_PORT=$(SMTP_PORT) SITE_URL=$(SITE_URL) exec $(VENV)/bin/honcho -f Procfile start
+
+## Debian's Chromium for the browser test: installed through apt when it is missing
+## and this runs as root; otherwise says exactly what to run.
+browser:
+	@if ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    printf '\n==> %s\n' "Installing Debian's Chromium for the browser test (apt-get install chromium)"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "make test: the browser test needs Debian's Chromium at /usr/bin/chromium."; \
+	    echo "  Install it with:  sudo apt-get install chromium"; \
+	    echo "  or skip the browser test:  make test-fast"; \
+	    exit 2; \
+	  fi; \
+	fi
 
 ## The whole suite against PostgreSQL and Redis (DATABASE_URL, REDIS_URL).
-test: install
+test: install browser
 	$(PY) -m scalr_support.preflight
 	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 

@@ -775,7 +775,7 @@ def _reminder_context(window: MaintenanceWindow, tz_name: str) -> dict[str, str]
     end = window.ends_at.astimezone(zone)
     return {
         "window_id": str(window.pk),
-        "starts": f"{start:%A} {start.day} {start:%B %Y, %H:%M}",
+        "starts": f"{start:%A} {start.day} {start:%B %Y, %H:%M %Z}",
         "ends": f"{end:%H:%M %Z}"
         if end.date() == start.date()
         else (f"{end:%A} {end.day} {end:%B %Y, %H:%M %Z}"),

@@ -29,7 +29,7 @@ from scalr_support.common.errors import ServiceError, ValidationFailed
 from scalr_support.common.tasks import enqueue, enqueue_on_commit
 from tickets import services as ticket_services
 from tickets.attachments import check_uploads
-from tickets.choices import Category, CommentSource, Priority, Status
+from tickets.choices import CommentSource, Priority, Status
 from tickets.models import Comment, Ticket
 
 from . import threading
@@ -605,7 +605,8 @@ def _open_ticket(
             subject=subject[: ticket_services.SUBJECT_MAX_LENGTH],
             description=body or "(see attachments)",
             priority=follow_up_of.priority if follow_up_of else Priority.MINOR,
-            category=follow_up_of.category if follow_up_of else Category.QUESTION,
+            # No category: the service reads one from the text (tickets/categories.py).
+            category=follow_up_of.category if follow_up_of else "",
             deployment=organization.deployment,
             version_reported=organization.scalr_version,
         ),

@@ -71,7 +71,7 @@ def sla_due_column(ticket: Ticket) -> str:
     """The running clock's due time (a soft target for best effort)."""
     if ticket.sla_due_at is None:
         return "—"
-    due = timezone.localtime(ticket.sla_due_at).strftime("%d %b %H:%M")
+    due = timezone.localtime(ticket.sla_due_at).strftime("%d %b %H:%M %Z")
     if ticket.sla_best_effort:
         return format_html('{} <span class="sla-soft">{}</span>', due, _("soft"))
     return due

@@ -83,6 +83,13 @@ class ClockExplanation:
     def target_clock_label(self) -> str:
         return str(self.clock.get_target_clock_display())
 
+    @property
+    def state_label(self) -> str:
+        """ "On track", not ``on_track``: the queue's own wording."""
+        from .admin import STATE_LABELS  # the admin module imports this one
+
+        return str(STATE_LABELS.get(self.state, self.state))
+
 
 def ticket_clocks_explained(
     ticket: Ticket, *, now: datetime | None = None

@@ -26,12 +26,12 @@ from .admin_policy import (
     PolicyTriageFields,
     VersionSupportFilter,
     organization_version_support,
-    policy_changes_apply,
     policy_flags_column,
     policy_notes,
+    triage_apply,
 )
 from .choices import REASON_MAX_LENGTH
-from .forms import LongTextField, MultipleFileField
+from .forms import LongTextField, MultipleFileField, ServiceErrorMixin
 from .models import Contact, Organization, SupportTier, Ticket
 from .selectors import ticket_page_thread
 
@@ -124,8 +124,19 @@ class ContactAdmin(admin.ModelAdmin):
     list_select_related = ("user", "organization")
 
 
-class TicketTriageForm(PolicyTriageFields, forms.ModelForm):
-    """What an engineer may change, plus a reply and the reason for a new priority."""
+class TicketTriageForm(ServiceErrorMixin, PolicyTriageFields, forms.ModelForm):
+    """What an engineer may change, plus a reply and the reason for a new priority.
+
+    Validating it applies it: once every field is clean, ``full_clean`` hands the
+    whole triage to ``services.ticket_triage`` (one transaction), and a refusal
+    becomes an error on the field it names. The admin then shows the form again
+    with everything typed, saves nothing and says nothing about success; Django's
+    admin has no later hook that can still turn a refusal into a form error.
+    """
+
+    actor: User | None = None  # set by TicketAdmin.get_form
+    # Fields the services name differently from this form.
+    service_fields = {"attachments": "reply_attachments"}
 
     priority_change_reason = LongTextField(
         label=_("Reason for the priority change"),
@@ -156,6 +167,14 @@ class TicketTriageForm(PolicyTriageFields, forms.ModelForm):
         if "assignee" in self.fields:
             assignee = cast(forms.ModelChoiceField, self.fields["assignee"])
             assignee.queryset = User.objects.filter(is_staff=True, is_active=True)
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        if self.is_bound and not self.errors and self.instance.pk and self.actor:
+            try:
+                triage_apply(self.instance, self.actor, self)
+            except ServiceError as error:
+                self.add_service_error(error)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -301,34 +320,30 @@ class TicketAdmin(admin.ModelAdmin):
     ) -> bool:
         return False
 
+    def get_form(
+        self,
+        request: HttpRequest,
+        obj: Ticket | None = None,
+        change: bool = False,
+        **kwargs: Any,
+    ) -> Any:
+        """The triage form, bound to the engineer who submits it."""
+        form = super().get_form(request, obj, change, **kwargs)
+        return type(form.__name__, (form,), {"actor": staff_user(request)})
+
     def save_model(
         self, request: HttpRequest, obj: Ticket, form: Any, change: bool
     ) -> None:
-        """Apply the triage through the services instead of saving the form."""
-        data = form.cleaned_data
-        original = Ticket.objects.get(pk=obj.pk)
-        try:
-            services.ticket_triage(
-                ticket=original,
-                actor=staff_user(request),
-                changes=services.TriageInput(
-                    status=data["status"],
-                    priority=data["priority"],
-                    priority_change_reason=data.get("priority_change_reason", ""),
-                    assignee=data.get("assignee"),
-                    category=data["category"],
-                    reply=data.get("reply", ""),
-                    reply_is_public=data.get("reply_visibility") == "public",
-                    # What the engineer changed on the page: a field someone else
-                    # changed meanwhile is not set back to what the page showed.
-                    changed=frozenset(form.changed_data) & services.TRIAGE_FIELDS,
-                ),
-                files=data.get("reply_attachments") or [],
+        """Nothing to save: the form's triage already went through the service.
+
+        It ran as the last step of validation (``TicketTriageForm.full_clean``),
+        so that a refusal is a form error and this point is reached only when
+        everything was applied.
+        """
+        if form.cleaned_data.get("session_proposed_at"):
+            messages.success(
+                request, _("The session request was sent to the customer.")
             )
-        except ServiceError as error:
-            messages.error(request, error.message)
-        else:
-            policy_changes_apply(request, original, data)
 
     def save_related(
         self, request: HttpRequest, form: Any, formsets: Any, change: bool

@@ -8,7 +8,7 @@ managers record, and the session request and scope fields of the ticket page.
 from typing import Any, cast
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin.widgets import AdminSplitDateTime
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -17,7 +17,6 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from scalr_support.accounts.models import User
-from scalr_support.common.errors import ServiceError
 
 from . import lifecycle, services, sessions
 from .choices import SCOPE_REASONS, THIRD_PARTY_NOTE, Category
@@ -196,26 +195,37 @@ POLICY_FIELDSETS = (
 )
 
 
-def policy_changes_apply(
-    request: HttpRequest, ticket: Ticket, data: dict[str, Any]
-) -> None:
-    """Apply the scope mark and the session request submitted with a triage."""
-    try:
-        scope = data.get("scope_exclusion")
-        if scope is not None and scope != ticket.scope_exclusion:
-            services.ticket_scope_set(
-                ticket=ticket, actor=cast(User, request.user), scope_exclusion=scope
-            )
-        if data.get("session_proposed_at"):
-            sessions.session_request(
-                ticket=ticket,
-                actor=cast(User, request.user),
-                proposed_at=data["session_proposed_at"],
-                link=data.get("session_link") or "",
-                note=data.get("session_note") or "",
-            )
-            messages.success(
-                request, _("The session request was sent to the customer.")
-            )
-    except ServiceError as error:
-        messages.error(request, error.message)
+def triage_apply(ticket: Ticket, actor: User, form: forms.ModelForm) -> Ticket:
+    """Hand a valid triage form to ``services.ticket_triage`` in one call.
+
+    The reply, the field changes, the scope mark and the session request are one
+    transaction: any refusal raises ``ServiceError`` and keeps nothing.
+    """
+    data = form.cleaned_data
+    original = Ticket.objects.get(pk=ticket.pk)
+    session = None
+    if data.get("session_proposed_at"):
+        session = services.SessionRequestInput(
+            proposed_at=data["session_proposed_at"],
+            link=data.get("session_link") or "",
+            note=data.get("session_note") or "",
+        )
+    return services.ticket_triage(
+        ticket=original,
+        actor=actor,
+        changes=services.TriageInput(
+            status=data["status"],
+            priority=data["priority"],
+            priority_change_reason=data.get("priority_change_reason", ""),
+            assignee=data.get("assignee"),
+            category=data["category"],
+            reply=data.get("reply", ""),
+            reply_is_public=data.get("reply_visibility") == "public",
+            # What the engineer changed on the page: a field someone else
+            # changed meanwhile is not set back to what the page showed.
+            changed=frozenset(form.changed_data) & services.TRIAGE_FIELDS,
+            scope_exclusion=data.get("scope_exclusion"),
+            session=session,
+        ),
+        files=data.get("reply_attachments") or [],
+    )

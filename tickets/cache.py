@@ -3,8 +3,9 @@
 Every contact of an organisation sees the same ticket list and threads, so the
 HTML is rendered once and reused until something of the organisation changes.
 Each entry is valid only under the per-organisation version it was rendered
-with (replaced on commit of any write to its tickets, comments, priority changes,
-attachments or sessions), and it expires a minute after it was rendered, which
+with (replaced after the commit of any write to its tickets, comments, priority
+changes, attachments or sessions; never from inside the write's transaction), and
+it expires a minute after it was rendered, which
 bounds how stale time-driven text ("due in …") and bulk updates that send no
 signal can be. (Entries expire a minute after their own rendering, not at shared
 minute boundaries, so a busy organisation's pages are not all rebuilt at once.)
@@ -41,7 +42,7 @@ def organization_version(organization_id: int) -> str:
 
 
 class _Bumps:
-    """Organisations changed in the open transaction, bumped again when it commits.
+    """Organisations changed in the open transaction, bumped when it commits.
 
     Registered with ``transaction.on_commit`` as itself, so that Django's own
     bookkeeping says whether it still counts: a rollback (of the transaction, or
@@ -51,10 +52,10 @@ class _Bumps:
 
     def __init__(self) -> None:
         self.organization_ids: set[int] = set()
-        # Bumped now and rendered by nobody since: another write needs no bump.
-        self.unread: set[int] = set()
+        self.done = False
 
     def __call__(self) -> None:
+        self.done = True
         _bump(self.organization_ids)
 
 
@@ -77,42 +78,43 @@ def _current_bumps() -> _Bumps | None:
     """This thread's pending bumps, while their callback is still queued.
 
     Not once it has run, nor after a rollback dropped it: then the state it holds
-    belongs to a finished transaction and must not suppress any bump.
+    belongs to a finished transaction.
     """
     bumps: _Bumps | None = getattr(_state, "bumps", None)
-    if bumps is None:
+    if bumps is None or bumps.done:
+        return None
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
         return None
     # run_on_commit holds (savepoint ids, callback, robust) for the open transaction.
-    queued = transaction.get_connection().run_on_commit
-    return bumps if any(entry[1] is bumps for entry in queued) else None
+    return (
+        bumps if any(entry[1] is bumps for entry in connection.run_on_commit) else None
+    )
 
 
 def organization_changed(organization_id: int) -> None:
-    """Invalidate the organisation's fragments now and again on commit.
+    """Invalidate the organisation's fragments once the write is committed.
 
-    The second bump matters: a page rendered between the write and the commit
-    still saw the old rows and may have cached them under the first new version.
-    Within one transaction an organisation is bumped once now and once on
-    commit however many of its rows the block writes (an email reply saves a
-    comment and its ticket): every Redis round trip is paid by the writer. Only
-    this thread can see the block's rows before the commit, so a later write is
-    bumped now again only if this thread rendered a fragment in between.
-    Outside a transaction the write is already committed, so one bump does.
+    Inside a transaction nothing is sent now: the organisation is bumped once on
+    commit however many of its rows the block writes (one cache round trip per
+    transaction, none inside it), and not at all on rollback. A page rendered
+    meanwhile by another process read the version before its rows, so what it
+    stored is under the old version and never served after the bump. This thread
+    sees its own uncommitted rows, so ``fragment`` neither reads nor stores the
+    organisation's entries until the commit. Outside a transaction the write is
+    already committed, so one bump now does.
     """
-    connection = transaction.get_connection()
-    if not connection.in_atomic_block:
+    if not transaction.get_connection().in_atomic_block:
         _bump({organization_id})
         return
     bumps = _current_bumps()
     if bumps is None:
         bumps = _Bumps()
-        transaction.on_commit(bumps)
+        # robust: a cache that fails after the commit must not fail the request;
+        # the entries' STALE_AFTER bounds the staleness then.
+        transaction.on_commit(bumps, robust=True)
         _state.bumps = bumps
-    elif organization_id in bumps.unread:
-        return
     bumps.organization_ids.add(organization_id)
-    bumps.unread.add(organization_id)
-    _bump({organization_id})
 
 
 def fragment(
@@ -142,9 +144,9 @@ def fragment(
     )
     digest = hashlib.sha256(context.encode()).hexdigest()[:32]
     key = f"tickets:fragment:{name}:{organization_id}:{digest}"
-    bumps: _Bumps | None = getattr(_state, "bumps", None)
-    if bumps is not None:
-        bumps.unread.discard(organization_id)
+    bumps = _current_bumps()
+    if bumps is not None and organization_id in bumps.organization_ids:
+        return render()  # this thread's uncommitted rows: for nobody else's eyes
     version_key = _version_key(organization_id)
     found = cache.get_many([version_key, key])
     version = found.get(version_key) or organization_version(organization_id)

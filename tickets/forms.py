@@ -76,10 +76,16 @@ class MultipleFileField(forms.FileField):
 
 
 class ServiceErrorMixin:
-    """Show a business-rule refusal from a service next to the field it concerns."""
+    """Show a business-rule refusal from a service next to the field it concerns.
+
+    ``service_fields`` maps a field name the services use to this form's own.
+    """
+
+    service_fields: dict[str, str] = {}
 
     def add_service_error(self, error: ServiceError) -> None:
-        field = error.field if error.field in self.fields else None  # type: ignore[attr-defined]
+        name = self.service_fields.get(error.field or "", error.field)
+        field = name if name in self.fields else None  # type: ignore[attr-defined]
         self.add_error(field, error.message)  # type: ignore[attr-defined]
 
 
@@ -91,7 +97,15 @@ class TicketForm(ServiceErrorMixin, forms.Form):
         label=_("Priority"),
         widget=forms.RadioSelect,
     )
-    category = forms.ChoiceField(choices=Category.choices, label=_("Category"))
+    category = forms.ChoiceField(
+        choices=[("", _("Not sure: let support decide")), *Category.choices],
+        required=False,
+        label=_("Category"),
+        help_text=_(
+            "Optional. Left open, it is read from your description (a fault is a "
+            "bug, a wish an enhancement request, anything else a question)."
+        ),
+    )
     deployment = forms.ChoiceField(choices=Deployment.choices, label=_("Deployment"))
     version_reported = forms.CharField(
         max_length=40,

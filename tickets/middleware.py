@@ -1,4 +1,9 @@
-"""Attach the signed-in customer's membership and show times in their timezone."""
+"""Attach the signed-in customer's membership and show times in the viewer's zone.
+
+A contact sees times in the organisation's zone; a staff member in their own
+``User.time_zone`` (UTC when empty). Templates and ``timezone.localtime`` then
+agree on one zone per page, and every time on it carries its abbreviation.
+"""
 
 from collections.abc import Callable
 
@@ -17,6 +22,8 @@ class ContactMiddleware:
         request.contact = contact  # type: ignore[attr-defined]
         if contact is not None:
             timezone.activate(contact.organization.timezone)
+        elif getattr(request.user, "time_zone", ""):
+            timezone.activate(request.user.time_zone)  # type: ignore[union-attr]
         else:
             timezone.deactivate()
         return self.get_response(request)

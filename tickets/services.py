@@ -27,6 +27,7 @@ from sla import services as sla_services
 from . import lifecycle
 from .attachments import CheckedUpload, check_uploads
 from .cache import organization_changed
+from .categories import category_from_text
 from .choices import (
     Category,
     CommentSource,
@@ -47,6 +48,8 @@ SUBJECT_MAX_LENGTH = 200
 
 @dataclass(frozen=True)
 class TicketInput:
+    """A new ticket; ``category`` "" means "read it from the text" (categories.py)."""
+
     subject: str
     description: str
     priority: int
@@ -74,7 +77,8 @@ def _clean_ticket_input(data: TicketInput) -> TicketInput:
         raise ValidationFailed(_("Describe the problem."), field="description")
     if data.priority not in Priority.values:
         raise ValidationFailed(_("Choose a priority from 0 to 4."), field="priority")
-    if data.category not in Category.values:
+    category = data.category or category_from_text(subject, description)
+    if category not in Category.values:
         raise ValidationFailed(_("Choose a category."), field="category")
     if data.deployment not in Deployment.values:
         raise ValidationFailed(_("Choose a deployment."), field="deployment")
@@ -82,7 +86,7 @@ def _clean_ticket_input(data: TicketInput) -> TicketInput:
         subject=subject,
         description=description,
         priority=data.priority,
-        category=data.category,
+        category=category,
         deployment=data.deployment,
         version_reported=data.version_reported.strip()[:40],
     )
@@ -479,7 +483,18 @@ def ticket_category_change(*, ticket: Ticket, actor: User, category: str) -> Tic
     return locked
 
 
-TRIAGE_FIELDS = frozenset({"status", "priority", "assignee", "category"})
+TRIAGE_FIELDS = frozenset(
+    {"status", "priority", "assignee", "category", "scope_exclusion"}
+)
+
+
+@dataclass(frozen=True)
+class SessionRequestInput:
+    """A real-time session asked for with a triage (``sessions.session_request``)."""
+
+    proposed_at: datetime
+    link: str = ""
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -487,9 +502,11 @@ class TriageInput:
     """What an engineer submits from the admin ticket page (or the API) in one go.
 
     ``changed`` names the fields the engineer means to change (``status``,
-    ``priority``, ``assignee``, ``category``); the others keep the values they
-    have when the ticket is locked, so a concurrent change of another field is
-    never undone by values read earlier. None: every field, as submitted.
+    ``priority``, ``assignee``, ``category``, ``scope_exclusion``); the others keep
+    the values they have when the ticket is locked, so a concurrent change of
+    another field is never undone by values read earlier. None: every field, as
+    submitted. ``scope_exclusion`` None leaves the scope alone; ``session`` asks
+    the customer for a real-time session.
     """
 
     status: str
@@ -500,6 +517,8 @@ class TriageInput:
     reply: str = ""
     reply_is_public: bool = True
     changed: frozenset[str] | None = None
+    scope_exclusion: str | None = None
+    session: SessionRequestInput | None = None
 
     def sets(self, field: str) -> bool:
         return self.changed is None or field in self.changed
@@ -512,11 +531,16 @@ def ticket_triage(
     changes: TriageInput,
     files: Sequence[UploadedFile] = (),
 ) -> Ticket:
-    """Apply a reply and field changes together, all or nothing.
+    """Apply a reply, field changes, scope and a session request: all or nothing.
 
-    The reply goes first so that an explicit status chosen with it wins over the
-    status the reply alone would have set.
+    One transaction: when any step refuses (an oversize file, a bad session time,
+    a missing reason) nothing of the triage is kept, no mail is queued, and the
+    caller shows the error with everything the engineer typed. The reply and the
+    session request go before the status, so that an explicit status chosen with
+    them wins over the status a public reply alone would set.
     """
+    from . import sessions  # sessions builds on this module
+
     _require_staff(actor)
     # One save is one email per recipient, however many steps it takes.
     with transaction.atomic(), notifications_combined():
@@ -547,6 +571,23 @@ def ticket_triage(
             ticket_category_change(
                 ticket=current, actor=actor, category=changes.category
             )
+        if (
+            changes.scope_exclusion is not None
+            and changes.sets("scope_exclusion")
+            and changes.scope_exclusion != current.scope_exclusion
+        ):
+            ticket_scope_set(
+                ticket=current, actor=actor, scope_exclusion=changes.scope_exclusion
+            )
+        if changes.session is not None:
+            sessions.session_request(
+                ticket=current,
+                actor=actor,
+                proposed_at=changes.session.proposed_at,
+                link=changes.session.link,
+                note=changes.session.note,
+            )
+            current.refresh_from_db()
         status_chosen = (
             changes.status != ticket.status
             if changes.changed is None

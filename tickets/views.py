@@ -198,13 +198,10 @@ def ticket_new(request: AuthenticatedHttpRequest) -> HttpResponse:
         except ServiceError as error:
             form.add_service_error(error)
         else:
+            # An unsupported version is said once, by the ticket page's own notice.
             messages.success(
                 request, _("Ticket #%(n)s was created.") % {"n": ticket.number}
             )
-            if lifecycle.is_unsupported(
-                ticket.version_support_ends_on, timezone.now().date()
-            ):
-                messages.warning(request, str(lifecycle.UPGRADE_ADVICE))
             return redirect("tickets:detail", number=ticket.number)
     version = (
         form.data.get("version_reported") if bound else initial["version_reported"]

@@ -1,6 +1,10 @@
+from typing import Any, cast
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
+
+from .models import available_timezones
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -28,3 +32,21 @@ class ApiTokenForm(forms.Form):
         max_length=100,
         help_text=_("Where you will use it, e.g. 'CI pipeline' or 'Terraform'."),
     )
+
+
+class TimeZoneForm(forms.Form):
+    """The zone a staff member's pages show times in."""
+
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"),
+        required=False,
+        help_text=_("Every time on the admin and portal pages is shown in it."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = cast(forms.ChoiceField, self.fields["time_zone"])
+        field.choices = [
+            ("", _("UTC (the default)")),
+            *((zone, zone.replace("_", " ")) for zone in sorted(available_timezones())),
+        ]

@@ -1,8 +1,11 @@
 """People: customers' contacts and support staff share one user model."""
 
+from functools import cache
 from typing import Any, ClassVar
+from zoneinfo import available_timezones as _zones
 
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -37,11 +40,35 @@ class EmailUserManager(UserManager["User"]):
         return self._create_user(email, password, **extra_fields)
 
 
+@cache
+def available_timezones() -> frozenset[str]:
+    """The IANA zone names this machine knows (read from disk once)."""
+    return frozenset(_zones())
+
+
+def validate_time_zone(value: str) -> None:
+    """Accept an IANA zone name (``Europe/Berlin``) or nothing."""
+    if value and value not in available_timezones():
+        raise ValidationError(
+            _("%(value)s is not a time zone name such as Europe/Berlin."),
+            params={"value": value},
+        )
+
+
 class User(AbstractUser):
     """A person who signs in with an email address."""
 
     username = None  # type: ignore[assignment]
     email = models.EmailField(_("email address"), unique=True)
+    # Staff see every time in this zone (customers see their organisation's);
+    # empty: UTC. Activated per request by tickets.middleware.ContactMiddleware.
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        blank=True,
+        validators=[validate_time_zone],
+        help_text=_("Times on staff pages are shown in this zone; empty: UTC."),
+    )
 
     objects: ClassVar[EmailUserManager] = EmailUserManager()  # type: ignore[assignment]
 

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from scalr_support.common.errors import ValidationFailed
 
-from .models import ApiToken, User
+from .models import ApiToken, User, available_timezones
 
 logger = logging.getLogger(__name__)
 
@@ -113,3 +113,14 @@ def api_token_mark_used(*, token: ApiToken) -> None:
         return
     ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     token.last_used_at = now
+
+
+def user_time_zone_set(*, user: User, time_zone: str) -> User:
+    """Show this person every time in ``time_zone`` (an IANA name; "" for UTC)."""
+    if time_zone and time_zone not in available_timezones():
+        raise ValidationFailed(
+            _("Choose a time zone from the list."), field="time_zone"
+        )
+    user.time_zone = time_zone
+    user.save(update_fields=["time_zone"])
+    return user

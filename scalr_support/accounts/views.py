@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordResetForm
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from scalr_support.common.errors import ServiceError
 
 from . import selectors, services
-from .forms import ApiTokenForm
+from .forms import ApiTokenForm, TimeZoneForm
 from .password_reset import TooManyRequests, password_reset_request
 
 
@@ -85,3 +85,33 @@ class PasswordResetRequestView(auth_views.PasswordResetView):
             form.add_error(None, error.message)
             return self.render_to_response(self.get_context_data(form=form), status=429)
         return redirect(self.get_success_url())
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@login_required
+def time_zone_edit(request: HttpRequest) -> HttpResponse:
+    """Let a staff member choose the zone their pages show times in.
+
+    Customers see their organisation's zone, which support sets for them.
+    """
+    user = request.user
+    if not user.is_staff:
+        raise Http404("Customers see times in their organisation's zone.")
+    form = TimeZoneForm(
+        request.POST or None,
+        initial={"time_zone": user.time_zone},  # type: ignore[union-attr]
+    )
+    if request.method == "POST" and form.is_valid():
+        services.user_time_zone_set(
+            user=user,  # type: ignore[arg-type]
+            time_zone=form.cleaned_data["time_zone"],
+        )
+        messages.success(request, _("Times are now shown in your time zone."))
+        return redirect("accounts:time-zone")
+    return render(
+        request,
+        "accounts/time_zone.html",
+        {"form": form},
+        status=400 if form.errors else 200,
+    )

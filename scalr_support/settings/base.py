@@ -6,7 +6,11 @@ SECRET_KEY = env.str("SECRET_KEY", default="")
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
 
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Links in emails and feeds. Unset, it is the address `make run` serves (its PORT),
+# so that a second stack on another port links to itself, not to port 8000.
+SITE_URL = env.str(
+    "SITE_URL", default=f"http://127.0.0.1:{env.int('PORT', default=8000)}"
+).rstrip("/")
 SLACK_COMMUNITY_INVITE_URL = env.str(
     "SLACK_COMMUNITY_INVITE_URL",
     default="https://scalr-community.slack.com/join/placeholder-invite",
@@ -134,6 +138,8 @@ PASSWORD_RESET_LIMIT_PER_CLIENT = env.int("PASSWORD_RESET_LIMIT_PER_CLIENT", def
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English")]
 TIME_ZONE = "UTC"
+# Datetimes are shown with their zone everywhere (scalr_support/formats/en/).
+FORMAT_MODULE_PATH = ["scalr_support.formats"]
 USE_I18N = True
 USE_TZ = True
 

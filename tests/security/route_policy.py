@@ -174,6 +174,12 @@ ROUTES: dict[str, Policy] = {
     "password_reset_complete": page(PUBLIC, NOT_ALLOWED),
     "accounts:tokens": page(SIGNED_IN, SIGNED_IN, {"name": "From the matrix"}),
     # The token is customer_a's own: anyone else's answers 404.
+    # Staff choose the zone their pages show; customers see their organisation's.
+    "accounts:time-zone": page(
+        (302, 404, 404, 404, 200, 200),
+        (302, 404, 404, 404, 302, 302),
+        {"time_zone": "Europe/Berlin"},
+    ),
     "accounts:token-revoke": page(NOT_ALLOWED, (302, 302, 404, 404, 404, 404)),
     "notification-preferences": page(
         (302, 200, 200, 200, 404, 404),

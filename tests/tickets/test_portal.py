@@ -614,10 +614,15 @@ def test_ticket_detail_query_count_is_constant(
 
 
 def test_a_cached_ticket_page_reads_only_the_ticket_row(
-    alice_client, alice, engineer, django_assert_max_num_queries
+    alice_client,
+    alice,
+    engineer,
+    django_assert_max_num_queries,
+    django_capture_on_commit_callbacks,
 ):
-    ticket = TicketFactory(organization=alice.organization)
-    CommentFactory.create_batch(3, ticket=ticket, author=engineer)
+    with django_capture_on_commit_callbacks(execute=True):  # committed, as it were
+        ticket = TicketFactory(organization=alice.organization)
+        CommentFactory.create_batch(3, ticket=ticket, author=engineer)
     url = reverse("tickets:detail", args=[ticket.number])
     alice_client.get(url)
 
@@ -642,3 +647,15 @@ def test_staff_list_shows_every_organisation(engineer_client, alice, gina):
 def test_tier_fixture_is_seeded():
     assert tier("business").guaranteed_response is True
     assert tier("free").guaranteed_response is False
+
+
+def test_a_ticket_filed_without_a_category_gets_one_from_its_text(alice_client):
+    response = alice_client.post(
+        reverse("tickets:new"),
+        new_ticket_form(
+            category="", subject="Agent crashed", description="It fails on start."
+        ),
+    )
+
+    assert response.status_code == 302
+    assert Ticket.objects.get(subject="Agent crashed").category == "bug"

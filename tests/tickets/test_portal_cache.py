@@ -107,11 +107,12 @@ def test_thread_shows_a_priority_change_after_it_was_cached(
 
 
 def test_a_change_that_sends_no_signal_shows_once_the_entry_is_stale(
-    alice_client, alice, monkeypatch
+    alice_client, alice, monkeypatch, django_capture_on_commit_callbacks
 ):
     """Bulk updates bypass the signals; entries expire after ``STALE_AFTER``."""
     monkeypatch.setattr(ticket_cache, "STALE_AFTER", 1)
-    ticket = TicketFactory(organization=alice.organization, subject="Old subject")
+    with django_capture_on_commit_callbacks(execute=True):  # committed, as it were
+        ticket = TicketFactory(organization=alice.organization, subject="Old subject")
     url = reverse("tickets:detail", args=[ticket.number])
     assert "Old subject" in alice_client.get(url).content.decode()
 
@@ -149,10 +150,13 @@ def test_a_comment_never_carries_the_viewers_csrf_token(
     assert page.count(token) == page.count('name="csrfmiddlewaretoken"')
 
 
-def test_the_cached_ticket_page_holds_no_form_and_no_token(alice, alice_client):
+def test_the_cached_ticket_page_holds_no_form_and_no_token(
+    alice, alice_client, django_capture_on_commit_callbacks
+):
     from django.core.cache import cache
 
-    ticket = TicketFactory(organization=alice.organization, status=Status.OPEN)
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket = TicketFactory(organization=alice.organization, status=Status.OPEN)
     alice_client.get(reverse("tickets:detail", args=[ticket.number]))
 
     stored = [

@@ -140,7 +140,15 @@ class TicketCreateApi(ApiView):
             choices=PriorityChoice.choices,
             help_text=_("0 (P0 Blocker) to 4 (P4 Trivial); see /api/v1/priorities/."),
         )
-        category = serializers.ChoiceField(choices=Category.choices)
+        category = serializers.ChoiceField(
+            choices=Category.choices,
+            required=False,
+            help_text=_(
+                "Optional. Without it the category is read from the text: a fault "
+                "reported is `bug`, a request for something new `enhancement`, "
+                "anything else `question` (the default)."
+            ),
+        )
         deployment = serializers.ChoiceField(
             choices=Deployment.choices,
             required=False,
@@ -210,7 +218,7 @@ class TicketCreateApi(ApiView):
                 subject=data["subject"],
                 description=data["description"],
                 priority=data["priority"],
-                category=data["category"],
+                category=data.get("category", ""),
                 deployment=data.get(
                     "deployment", organization.deployment if organization else ""
                 ),
