@@ -33,7 +33,7 @@ INVITATION_SALT = "tickets.invitation"
 
 def invitation_max_age() -> int:
     """Seconds an invitation link stays valid (``INVITATION_MAX_AGE_DAYS``)."""
-    return int(getattr(settings, "INVITATION_MAX_AGE_DAYS", 7)) * 24 * 3600
+    return int(settings.INVITATION_MAX_AGE_DAYS) * 24 * 3600
 
 
 # --- reads ------------------------------------------------------------------------
