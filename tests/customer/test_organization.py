@@ -244,3 +244,22 @@ def test_organization_page_query_count(
         ContactFactory(organization=admin.organization)
     with django_assert_max_num_queries(14):
         assert admin_client.get("/organization/").status_code == 200
+
+
+def test_a_deactivated_contact_can_no_longer_reply_by_email(admin, admin_client, bob):
+    from notifications.inbound import inbound_process, inbound_store
+    from notifications.tokens import reply_address
+    from tests.notifications.builders import raw_email
+
+    ticket = TicketFactory(organization=admin.organization, requester=bob.user)
+    admin_client.post(f"/organization/contacts/{bob.pk}/deactivate/")
+    message = inbound_store(
+        raw=raw_email(
+            sender=bob.user.email,
+            to=reply_address(ticket_number=ticket.number, user_id=bob.user.pk),
+            body="Still me.",
+        ),
+        transport="test",
+    )
+    inbound_process(inbound_id=message.pk)
+    assert not ticket.comments.exists()
