@@ -58,7 +58,9 @@ class TicketListForm(forms.Form):
         required=False,
     )
     q = forms.CharField(required=False, max_length=200, label=_("Search"))
-    scope = forms.ChoiceField(label=_("Tickets"), choices=SCOPES, required=False)
+    scope = forms.ChoiceField(
+        label=_("Tickets"), choices=SCOPES, required=False, initial="organization"
+    )
     sort = forms.ChoiceField(
         label=_("Sort by"),
         choices=[
@@ -67,6 +69,7 @@ class TicketListForm(forms.Form):
             for sign in ("", "-")
         ],
         required=False,
+        initial=DEFAULT_SORT,
     )
 
 
