@@ -148,6 +148,11 @@ def test_phone_pages_fit_the_screen_and_the_menu_collapses(
     assert page.locator(".banner").is_visible()
     assert chrome < PHONE["height"] / 5, f"header and banner take {chrome}px"
 
+    for path in ("/organization/", f"/tickets/{people['ticket'].number}/"):
+        page.goto(f"{live_server.url}{path}")
+        width = page.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"{path} is {width}px wide"
+
     menu = page.get_by_role("button", name="Menu")
     tickets_link = page.get_by_role("navigation", name="Main").get_by_role(
         "link", name="Tickets"
