@@ -2,15 +2,16 @@
 
 Django's own view sends the mail inside the request, to a link built from the
 request's Host header, and only for known accounts, so a forged Host gets a link
-to itself and the answer's timing says whether an account exists. Here the link
-is built from ``SITE_URL`` when the mail is sent, the mail is an outbox row sent
-by a worker after commit, and known and unknown addresses do the same work in
-the request (count, look up, answer).
+to itself and the answer's timing says whether an account exists. Here the
+request only counts and hands the address to a task, the same work for a known
+and an unknown address; the task looks the account up and writes the mail to the
+outbox, which a worker sends after commit, with a link built from ``SITE_URL``.
 """
 
 import hashlib
 import logging
 import time
+import uuid
 
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
@@ -22,6 +23,7 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from scalr_support.common.errors import ServiceError
+from scalr_support.common.tasks import enqueue
 
 from .models import User
 
@@ -65,17 +67,17 @@ def password_reset_url(user: User) -> str:
 
 
 def password_reset_request(*, email: str, client_address: str) -> None:
-    """Queue a reset link to every active account with this address; maybe none.
+    """Ask for a reset link to every active account with this address; maybe none.
 
     Refused with ``TooManyRequests`` past ``PASSWORD_RESET_LIMIT_PER_ACCOUNT``
     requests an hour for one address (known or not, so the refusal says nothing
     about the account) or ``PASSWORD_RESET_LIMIT_PER_CLIENT`` from one client
-    address. The mail is an outbox row (event key ``password-reset:<user>:<ns>``,
-    one per request) sent after commit; the token is made when it is sent, so
-    none is stored.
+    address. Otherwise the address goes to ``password_reset_mail`` with a fresh
+    request key: nothing here reads the accounts, so a known and an unknown
+    address take the same time. A request the broker cannot take is logged and
+    lost; the visitor, told to check their mail, asks again.
     """
-    from notifications.models import Event
-    from notifications.services import notification_enqueue
+    from .tasks import password_reset_mail
 
     normalized = email.strip().lower()
     over_account = _over_limit(
@@ -91,16 +93,30 @@ def password_reset_request(*, email: str, client_address: str) -> None:
                 "in the email we already sent."
             )
         )
+    enqueue(password_reset_mail, normalized, uuid.uuid4().hex)
+
+
+def password_reset_queue(*, email: str, request_key: str) -> int:
+    """Write the reset mail of one request to the outbox; returns how many accounts.
+
+    At-least-once, de-duplicated by (``password-reset:<request_key>``, recipient):
+    the task delivered twice mails nobody twice. The token is made when the mail
+    is sent, so none is stored.
+    """
+    from notifications.models import Event
+    from notifications.services import notification_enqueue
+
     users = [
         user
-        for user in User.objects.filter(email__iexact=normalized, is_active=True)
+        for user in User.objects.filter(email__iexact=email, is_active=True)
         if user.has_usable_password()
     ]
     with transaction.atomic():
-        for user in users:
+        if users:
             notification_enqueue(
                 event=Event.PASSWORD_RESET,
-                event_key=f"password-reset:{user.pk}:{time.time_ns()}",
-                recipients=[user],
+                event_key=f"password-reset:{request_key}",
+                recipients=users,
             )
     logger.info("password reset requested (%d accounts)", len(users))
+    return len(users)

@@ -47,6 +47,7 @@ CELERY_TASK_ROUTES = {
     "notifications.tasks.process_inbound": {"queue": "inbound"},
     "notifications.tasks.deliver_event": {"queue": "mail"},
     "notifications.tasks.send_delivery": {"queue": "mail"},
+    "scalr_support.accounts.tasks.password_reset_mail": {"queue": "mail"},
 }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Publishing happens after commit from web requests: fail fast when the broker is

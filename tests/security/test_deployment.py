@@ -118,6 +118,19 @@ def test_the_compose_stack_starts_with_the_readmes_variables():
     assert result.returncode == 0, result.stderr
 
 
+def test_every_long_running_compose_service_is_restarted_after_a_crash():
+    compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())
+
+    policies = {
+        name: service.get("restart")
+        for name, service in compose["services"].items()
+        if name != "migrate"  # runs once, then exits
+    }
+    assert len(policies) >= 7
+    assert set(policies.values()) == {"unless-stopped"}, policies
+    assert compose["services"]["migrate"]["restart"] == "no"
+
+
 @pytest.mark.slow
 def test_the_image_build_step_loads_production_settings():
     """The Dockerfile's collectstatic step runs with production settings and only

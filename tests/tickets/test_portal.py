@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from notifications.models import EmailDelivery, Event
 from notifications.services import deliveries_send_for_event
+from scalr_support.accounts.password_reset import password_reset_queue
 from tests.conftest import signed_in
 from tests.factories import CommentFactory, ContactFactory, TicketFactory, tier
 from tickets import services
@@ -16,7 +17,9 @@ pytestmark = pytest.mark.django_db
 
 
 def send_password_resets() -> None:
-    """What the worker does with the queued reset mails."""
+    """What the workers do: each request's task, then the outbox's mail."""
+    for email in ("alice@acme.example.com", "ghost@example.com"):
+        password_reset_queue(email=email, request_key=email)
     for key in EmailDelivery.objects.filter(event=Event.PASSWORD_RESET).values_list(
         "event_key", flat=True
     ):
