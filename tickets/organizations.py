@@ -9,6 +9,7 @@ their tickets stay. An invited colleague is an inactive user with an open
 """
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
@@ -186,6 +187,9 @@ def invitation_create(
 ) -> Invitation:
     """Invite a colleague: an inactive account, an invitation row, and its email.
 
+    At most ``INVITATION_LIMIT_PER_DAY`` invitations per organisation a day (the
+    portal must not become a way to send mail to anyone).
+
     Side effect: one ``invitation`` delivery (event key ``invitation:<id>``) sent
     after commit. An address that already has an account is refused without
     saying whose it is.
@@ -204,6 +208,19 @@ def invitation_create(
                     "organisation, ask Scalr support."
                 )
                 % {"email": email},
+                field="email",
+            )
+        since = timezone.now() - timedelta(days=1)
+        sent = Invitation.objects.filter(
+            organization=organization, created_at__gte=since
+        )
+        if sent.count() >= settings.INVITATION_LIMIT_PER_DAY:
+            raise ValidationFailed(
+                _(
+                    "Your organisation sent %(n)s invitations in the last day, the "
+                    "most allowed. Try again tomorrow or ask Scalr support."
+                )
+                % {"n": settings.INVITATION_LIMIT_PER_DAY},
                 field="email",
             )
         if data.technical_contact:

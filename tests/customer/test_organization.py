@@ -263,3 +263,20 @@ def test_a_deactivated_contact_can_no_longer_reply_by_email(admin, admin_client,
     )
     inbound_process(inbound_id=message.pk)
     assert not ticket.comments.exists()
+
+
+def test_invitations_are_limited_per_organisation_and_day(admin, settings):
+    settings.INVITATION_LIMIT_PER_DAY = 2
+    for n in range(2):
+        organizations.invitation_create(
+            actor=admin.user,
+            organization=admin.organization,
+            data=organizations.InvitationInput(email=f"new{n}@acme.example.com"),
+        )
+    with pytest.raises(organizations.ValidationFailed, match="last day"):
+        organizations.invitation_create(
+            actor=admin.user,
+            organization=admin.organization,
+            data=organizations.InvitationInput(email="third@acme.example.com"),
+        )
+    assert not User.objects.filter(email="third@acme.example.com").exists()
