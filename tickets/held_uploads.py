@@ -102,6 +102,14 @@ def uploads_release(*, user: User, tokens: list[str]) -> list[UploadedFile]:
     return files
 
 
+def uploads_discard(*, user: User, tokens: list[str]) -> None:
+    """Delete held files once they are attached (the sweep would, a day later)."""
+    for token in tokens:
+        data = _data(user, token)
+        if data is not None:
+            default_storage.delete(data["n"])
+
+
 def uploads_after_error(
     *, user: User, tokens: list[str], files: list[UploadedFile]
 ) -> list[HeldUpload]:

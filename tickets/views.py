@@ -199,6 +199,7 @@ def ticket_new(request: AuthenticatedHttpRequest) -> HttpResponse:
             form.add_service_error(error)
         else:
             # An unsupported version is said once, by the ticket page's own notice.
+            held_uploads.uploads_discard(user=request.user, tokens=kept)
             messages.success(
                 request, _("Ticket #%(n)s was created.") % {"n": ticket.number}
             )
@@ -365,6 +366,7 @@ def comment_create(request: AuthenticatedHttpRequest, number: int) -> HttpRespon
         except ServiceError as error:
             form.add_service_error(error)
         else:
+            held_uploads.uploads_discard(user=request.user, tokens=kept)
             messages.success(request, _("Your reply was added."))
             return HttpResponseRedirect(
                 reverse("tickets:detail", args=[number]) + "#latest"

@@ -4,6 +4,7 @@ import io
 import re
 
 import pytest
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
@@ -44,6 +45,7 @@ def test_files_are_kept_when_the_new_ticket_form_is_refused(alice_client):
     assert created.status_code == 302
     ticket = alice_client.get(created["Location"]).content.decode()
     assert "agent.log" in ticket
+    assert default_storage.listdir("attachments/held")[1] == []  # attached, not kept
 
 
 def test_kept_files_are_useless_to_another_user(alice_client, bob_client, alice):
