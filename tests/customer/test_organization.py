@@ -280,3 +280,14 @@ def test_invitations_are_limited_per_organisation_and_day(admin, settings):
             data=organizations.InvitationInput(email="third@acme.example.com"),
         )
     assert not User.objects.filter(email="third@acme.example.com").exists()
+
+
+def test_the_policy_page_states_each_tiers_technical_contact_limit(client, db):
+    from tests.factories import tier
+
+    business = tier("business")
+    business.max_technical_contacts = 7
+    business.save(update_fields=["max_technical_contacts"])
+    page = client.get("/support-policy/").content.decode()
+    assert "Technical contacts (may open tickets)" in page
+    assert "Up to 7" in page
