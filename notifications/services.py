@@ -29,7 +29,7 @@ from scalr_support.common.tasks import enqueue_on_commit
 from tickets.models import Ticket
 
 from .messages import build_message
-from .models import DeliveryStatus, EmailDelivery, FailingAddress
+from .models import DeliveryStatus, EmailDelivery, Event, FailingAddress
 
 logger = logging.getLogger(__name__)
 
@@ -261,6 +261,10 @@ def delivery_send(
     ).get(pk=delivery_id)
     if FailingAddress.objects.filter(address__iexact=delivery.to_address).exists():
         _finish(delivery, DeliveryStatus.SUPPRESSED, "address is bouncing")
+        return False
+    if not delivery.recipient.is_active and delivery.event != Event.INVITATION:
+        # Deactivated since the row was written (an organisation admin did it).
+        _finish(delivery, DeliveryStatus.SUPPRESSED, "recipient deactivated")
         return False
     try:
         message = build_message(delivery)

@@ -150,6 +150,20 @@ def test_colleagues_on_cc_of_an_email_follow_and_outsiders_do_not(
     ) == ["bob@acme.example.com"]
 
 
+def test_mail_queued_before_a_deactivation_is_not_sent(
+    alice, ticket, quiet_bob, engineer, django_capture_on_commit_callbacks
+):
+    from notifications.models import DeliveryStatus, EmailDelivery
+
+    followers.follower_add(ticket=ticket, actor=alice.user, email=quiet_bob.user.email)
+    quiet_bob.user.is_active = False
+    quiet_bob.user.save(update_fields=["is_active"])
+    send_all(django_capture_on_commit_callbacks, lambda: None)
+    assert mail.outbox == []
+    delivery = EmailDelivery.objects.get(recipient=quiet_bob.user)
+    assert delivery.status == DeliveryStatus.SUPPRESSED
+
+
 def test_an_inactive_follower_is_not_mailed(
     alice, ticket, quiet_bob, engineer, django_capture_on_commit_callbacks
 ):
