@@ -1,11 +1,11 @@
 from django.urls import path
 
-from . import customer_views, views
+from . import customer_views, list_views, views
 
 app_name = "tickets"
 
 urlpatterns = [
-    path("", views.ticket_list, name="list"),
+    path("", list_views.ticket_list, name="list"),
     path("new/", views.ticket_new, name="new"),
     path("<int:number>/", views.ticket_detail, name="detail"),
     path("<int:number>/comments/", views.comment_create, name="comment"),
