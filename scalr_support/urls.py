@@ -51,6 +51,8 @@ urlpatterns = [
 
 # A database outage answers 503 (a page, or JSON under /api/), never a 500 page.
 handler500 = "scalr_support.common.views.server_error"
+# A body too large to read answers 413 with the limit, not "Bad request".
+handler400 = "scalr_support.common.views.bad_request"
 
 if settings.BENCHMARK_ENDPOINTS:
     urlpatterns.append(path("__bench__/ceiling/", ceiling, name="bench-ceiling"))

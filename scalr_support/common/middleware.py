@@ -50,11 +50,18 @@ class RequestSizeLimitMiddleware:
         return self.get_response(request)
 
     @staticmethod
-    def refuse(request: HttpRequest, length: int, limit: int) -> HttpResponse:
+    def refuse(request: HttpRequest, length: int | None, limit: int) -> HttpResponse:
+        """The 413 answer: a page, or JSON under /api/; ``length`` None: unknown."""
+        size = (
+            _("%(size)s; the limit is %(limit)s")
+            % {"size": size_text(length, above=limit), "limit": size_text(limit)}
+            if length is not None
+            else _("the limit is %(limit)s") % {"limit": size_text(limit)}
+        )
         message = _(
-            "The request is too large (%(size)s; the limit is %(limit)s). "
-            "Texts may have up to 100,000 characters; attach long logs as files."
-        ) % {"size": size_text(length, above=limit), "limit": size_text(limit)}
+            "The request is too large (%(size)s). Texts may have up to 100,000 "
+            "characters; attach long logs as files."
+        ) % {"size": size}
         if request.path.startswith(JSON_PREFIXES):
             return JsonResponse({"detail": message, "code": "too_large"}, status=413)
         return HttpResponse(

@@ -6,6 +6,7 @@ import sys
 import redis
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -97,6 +98,21 @@ def service_unavailable(request: HttpRequest) -> HttpResponse:
         response = HttpResponse(render_to_string("503.html"), status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """``handler400``: a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` says so (413).
+
+    The declared size is checked before anything reads the body
+    (``RequestSizeLimitMiddleware``); a multipart form whose fields alone pass
+    Django's own cap while it is read lands here instead of on "Bad request".
+    """
+    if isinstance(exception, RequestDataTooBig):
+        from .middleware import RequestSizeLimitMiddleware
+
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return RequestSizeLimitMiddleware.refuse(request, None, limit)
+    return defaults.bad_request(request, exception)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

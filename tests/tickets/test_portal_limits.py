@@ -75,6 +75,24 @@ def test_a_20_mb_comment_is_refused_before_it_is_read(alice, alice_client):
     assert not Comment.objects.filter(ticket=ticket).exists()
 
 
+def test_a_form_too_large_to_read_says_so_instead_of_bad_request(
+    alice, alice_client, settings
+):
+    """Fields over DATA_UPLOAD_MAX_MEMORY_SIZE in a multipart reply (files pass)."""
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    ticket = TicketFactory(organization=alice.organization, status=Status.OPEN)
+
+    response = alice_client.post(
+        reverse("tickets:comment", args=[ticket.number]), {"body": "x" * 20_000}
+    )
+
+    assert response.status_code == 413
+    assert (
+        "The request is too large (the limit is 10.0 KB)" in response.content.decode()
+    )
+    assert not Comment.objects.filter(ticket=ticket).exists()
+
+
 def test_an_oversized_api_body_gets_a_json_413(alice_client):
     response = alice_client.post(
         "/api/v1/tickets/",
