@@ -181,3 +181,20 @@ def test_an_inactive_follower_is_not_mailed(
         lambda: services.comment_create(ticket=ticket, author=engineer, body="Hi"),
     )
     assert [m.to[0] for m in mail.outbox] == ["alice@acme.example.com"]
+
+
+def test_colleagues_on_cc_of_a_new_ticket_email_follow_it(alice, quiet_bob):
+    message = inbound_store(
+        raw=raw_email(
+            sender=alice.user.email,
+            subject="Agent pool offline",
+            body="All agents are down.",
+            headers={"Cc": quiet_bob.user.email},
+        ),
+        transport="test",
+    )
+    inbound_process(inbound_id=message.pk)
+    ticket = alice.organization.tickets.get()
+    assert list(ticket.followers.values_list("user__email", flat=True)) == [
+        "bob@acme.example.com"
+    ]
