@@ -9,7 +9,7 @@ SITE_URL ?= http://127.0.0.1:$(PORT)
 PYTEST_WORKERS ?= 2
 STEP = @printf '\n==> %s\n'
 
-.PHONY: run test test-fast bench lint format typecheck install clean-test-db security backup restore browser
+.PHONY: axe run test test-fast bench lint format typecheck install clean-test-db security backup restore browser
 
 # Everything: the project and its development tools (tests, linters, type checker).
 $(VENV)/.installed: pyproject.toml
@@ -59,8 +59,18 @@ browser:
 	  fi; \
 	fi
 
+## axe-core (npm) for the accessibility audit of the browser tests, into var/axe/.
+AXE_VERSION ?= 4.10.3
+AXE := var/axe/node_modules/axe-core/axe.min.js
+$(AXE):
+	@command -v npm >/dev/null 2>&1 || { echo "make test: the accessibility audit needs npm (apt-get install npm)"; exit 2; }
+	mkdir -p var/axe
+	npm install --prefix var/axe --no-audit --no-fund --no-save --silent axe-core@$(AXE_VERSION)
+
+axe: $(AXE)
+
 ## The whole suite against PostgreSQL and Redis (DATABASE_URL, REDIS_URL).
-test: install browser
+test: install browser axe
 	$(PY) -m scalr_support.preflight
 	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 

@@ -384,13 +384,16 @@ def message_apply(
         )
     ticket = destination.ticket
     if ticket is None:
-        return _open_ticket(destination, parsed, body, uploads, key)
+        opened = _open_ticket(destination, parsed, body, uploads, key)
+        _copied_colleagues_follow(opened, parsed, destination.author)
+        return opened
     if ticket.status == Status.CLOSED and not destination.author.is_staff:
         closed_at = ticket.closed_at or ticket.updated_at
         if timezone.now() - closed_at > REOPEN_WINDOW:
             return _open_ticket(
                 destination, parsed, body, uploads, key, follow_up_of=ticket
             )
+    _copied_colleagues_follow(ticket, parsed, destination.author)
     return ticket_services.comment_create(
         ticket=ticket,
         ticket_locked=True,
@@ -402,6 +405,16 @@ def message_apply(
         email_message_id=key,
         reopen_closed=True,
     )
+
+
+def _copied_colleagues_follow(
+    ticket: Ticket, parsed: "ParsedMessage", author: "User"
+) -> None:
+    """Contacts of the ticket's organisation on Cc follow it; outsiders never do."""
+    from tickets.followers import followers_from_email
+
+    if not author.is_staff:
+        followers_from_email(ticket=ticket, addresses=parsed.cc, added_by=author)
 
 
 def _open_ticket(

@@ -219,6 +219,7 @@ def _looks_plain(parsed: "ParsedMessage") -> bool:
         not parsed.machine_generated
         and not _has_our_domain(parsed)
         and bool(parsed.reply_tokens)
+        and not parsed.cc  # copied colleagues may become followers: single path
         and not parsed.attachments
         and bool(_body(parsed, ""))
         and not any(defect.startswith("ParseError") for defect in parsed.defects)

@@ -39,12 +39,30 @@ def _event_context(delivery: EmailDelivery) -> dict[str, Any]:
             .filter(pk=comment_id, is_public=True)
             .first()
         )
+    if context.get("comment") is not None:
+        context["attachments"] = list(context["comment"].attachments.order_by("id"))
+    elif delivery.event == Event.TICKET_CREATED and delivery.ticket is not None:
+        context["attachments"] = list(
+            delivery.ticket.attachments.filter(comment__isnull=True).order_by("id")
+        )
     if change_id := data.get("priority_change_id"):
         context["change"] = PriorityChange.objects.filter(pk=change_id).first()
     if delivery.event == Event.PASSWORD_RESET:
         from scalr_support.accounts.password_reset import password_reset_url
 
         context["reset_url"] = password_reset_url(delivery.recipient)
+    if delivery.event == Event.TICKET_SOLVED or Event.TICKET_SOLVED in data.get(
+        "also", []
+    ):
+        from tickets.satisfaction import can_rate, rating_urls
+
+        ticket = delivery.ticket
+        if ticket is not None and can_rate(ticket, delivery.recipient):
+            context["rating_urls"] = rating_urls(ticket, delivery.recipient)
+    if delivery.event == Event.INVITATION:
+        from tickets.organizations import invitation_email_context
+
+        context.update(invitation_email_context(data.get("invitation_id")))
     return context
 
 

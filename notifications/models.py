@@ -26,6 +26,8 @@ class Event(models.TextChoices):
     SLA_BREACHED = "sla_breached", _("SLA breached")
     MAINTENANCE_REMINDER = "maintenance_reminder", _("Maintenance tomorrow")
     PASSWORD_RESET = "password_reset", _("Password reset")
+    INVITATION = "invitation", _("Invitation to the portal")
+    FOLLOWER_ADDED = "follower_added", _("Added to a ticket")
 
 
 class EmailDelivery(models.Model):

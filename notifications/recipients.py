@@ -3,6 +3,7 @@
 from collections.abc import Collection, Iterable, Sequence
 
 from django.db.models import (
+    BigIntegerField,
     BooleanField,
     CharField,
     Exists,
@@ -14,6 +15,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.expressions import Combinable
+from django.db.models.functions import Cast
 
 from scalr_support.accounts.groups import SUPPORT_ENGINEER, SUPPORT_MANAGER
 from scalr_support.accounts.models import User
@@ -33,6 +35,8 @@ def _candidates(tickets: Collection[Ticket]) -> QuerySet[User]:
 # What staff rows of a UNION carry where a contact's carry their membership.
 _NO_ORGANIZATION = Value(None, IntegerField())
 _NOT_FOLLOWING = Value(False, BooleanField())
+# Typed: PostgreSQL takes an untyped NULL in two UNION branches as text.
+_NO_TICKET = Cast(Value(None), BigIntegerField())
 
 
 def _tagged(
@@ -40,11 +44,46 @@ def _tagged(
     role: str,
     organization: Combinable = _NO_ORGANIZATION,
     follows: Combinable = _NOT_FOLLOWING,
+    followed_ticket: Combinable = _NO_TICKET,
 ) -> QuerySet[User]:
     """Users with what ``_watches`` reads (and, in a UNION, why they are there)."""
     return users.order_by().annotate(
-        role=Value(role, CharField()), organization=organization, follows=follows
+        role=Value(role, CharField()),
+        organization=organization,
+        follows=follows,
+        followed_ticket=followed_ticket,
     )
+
+
+def _followers_tagged(tickets: Collection[Ticket]) -> QuerySet[User]:
+    """Colleagues copied on one of the tickets: a row per (follower, ticket).
+
+    Only contacts of the tickets' organisations: ``_watches`` then checks it is
+    the ticket's own, so a follower never hears about another organisation's.
+    """
+    users = User.objects.filter(
+        followed__ticket_id__in={ticket.pk for ticket in tickets},
+        is_active=True,
+        contact__organization_id__in={ticket.organization_id for ticket in tickets},
+    )
+    return _tagged(
+        users,
+        _FOLLOWER,
+        F("contact__organization_id"),
+        F("contact__notify_organization_tickets"),
+        F("followed__ticket_id"),
+    )
+
+
+def _with_followers(rows: Iterable[User]) -> tuple[list[User], set[tuple[int, int]]]:
+    """Watchers and followers as one list of users, and who follows which ticket."""
+    people: dict[int, User] = {}
+    following: set[tuple[int, int]] = set()
+    for user in rows:
+        if user.role == _FOLLOWER:  # type: ignore[attr-defined]
+            following.add((user.followed_ticket, user.pk))  # type: ignore[attr-defined]
+        people.setdefault(user.pk, user)
+    return [people[pk] for pk in sorted(people)], following
 
 
 def _watchers_tagged(tickets: Collection[Ticket]) -> QuerySet[User]:
@@ -56,12 +95,22 @@ def _watchers_tagged(tickets: Collection[Ticket]) -> QuerySet[User]:
     )
 
 
-def _watches(user: User, ticket: Ticket, exclude: Collection[int] = ()) -> bool:
-    """The watchers' rule: the ticket's requester and the organisation's contacts who
-    follow its tickets. (``user`` comes from ``_watchers_tagged``.)"""
+def _watches(
+    user: User,
+    ticket: Ticket,
+    exclude: Collection[int] = (),
+    following: Collection[tuple[int, int]] = (),
+) -> bool:
+    """The watchers' rule: the ticket's requester, its followers and the
+    organisation's contacts who follow its tickets. (``user`` comes from
+    ``_watchers_tagged`` or ``_followers_tagged``.)"""
     return (
         user.organization == ticket.organization_id  # type: ignore[attr-defined]
-        and (user.pk == ticket.requester_id or user.follows)  # type: ignore[attr-defined]
+        and (
+            user.pk == ticket.requester_id
+            or user.follows  # type: ignore[attr-defined]
+            or (ticket.pk, user.pk) in following
+        )
         and user.pk not in exclude
     )
 
@@ -81,9 +130,12 @@ def ticket_watchers_for(
     """``ticket_watchers`` of each (ticket, user ids to leave out), in one query."""
     if not requests:
         return []
-    candidates = list(_watchers_tagged([t for t, _ in requests]).order_by("pk"))
+    tickets = [t for t, _ in requests]
+    candidates, following = _with_followers(
+        _watchers_tagged(tickets).union(_followers_tagged(tickets), all=True)
+    )
     return [
-        [user for user in candidates if _watches(user, ticket, exclude)]
+        [user for user in candidates if _watches(user, ticket, exclude, following)]
         for ticket, exclude in requests
     ]
 
@@ -115,7 +167,7 @@ def support_managers() -> QuerySet[User]:
 
 
 # What a row of ``customer_reply_recipients_for``'s UNION is there for.
-_QUEUE, _ASSIGNEE, _WATCHER = "queue", "assignee", "watcher"
+_QUEUE, _ASSIGNEE, _WATCHER, _FOLLOWER = "queue", "assignee", "watcher", "follower"
 
 
 def customer_reply_recipients(ticket: Ticket, *, author_id: int) -> list[User]:
@@ -144,15 +196,22 @@ def customer_reply_recipients_for(
     branches = [
         _tagged(support_staff(), _QUEUE),
         _watchers_tagged(tickets),
+        _followers_tagged(tickets),
     ]
     assignee_ids = {ticket.assignee_id for ticket in tickets if ticket.assignee_id}
     if assignee_ids:
         active = User.objects.filter(pk__in=assignee_ids, is_active=True)
         branches.append(_tagged(active, _ASSIGNEE))
-    by_role: dict[str, list[User]] = {_QUEUE: [], _ASSIGNEE: [], _WATCHER: []}
+    by_role: dict[str, list[User]] = {
+        _QUEUE: [],
+        _ASSIGNEE: [],
+        _WATCHER: [],
+        _FOLLOWER: [],
+    }
     for user in sorted(branches[0].union(*branches[1:], all=True), key=lambda u: u.pk):
         by_role[user.role].append(user)  # type: ignore[attr-defined]
-    queue, watchers = by_role[_QUEUE], by_role[_WATCHER]
+    queue = by_role[_QUEUE]
+    watchers, following = _with_followers([*by_role[_WATCHER], *by_role[_FOLLOWER]])
     assignees = {user.pk: user for user in by_role[_ASSIGNEE]}
     found = []
     for ticket, author_id in replies:
@@ -160,7 +219,9 @@ def customer_reply_recipients_for(
         handlers = [assignee] if assignee is not None else queue
         heard = {user.pk: user for user in handlers}
         heard.update(
-            (user.pk, user) for user in watchers if _watches(user, ticket, {author_id})
+            (user.pk, user)
+            for user in watchers
+            if _watches(user, ticket, {author_id}, following)
         )
         found.append([heard[pk] for pk in sorted(heard)])
     return found

@@ -9,8 +9,9 @@ documented crash window).
 import contextlib
 import logging
 import smtplib
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email.utils import make_msgid
 from typing import Any
@@ -28,7 +29,7 @@ from scalr_support.common.tasks import enqueue_on_commit
 from tickets.models import Ticket
 
 from .messages import build_message
-from .models import DeliveryStatus, EmailDelivery, FailingAddress
+from .models import DeliveryStatus, EmailDelivery, Event, FailingAddress
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +51,9 @@ class Notice:
     recipients: Iterable[User]
     ticket: Ticket | None = None
     context: dict[str, Any] | None = None
+    # Only for mail that activates an account (an invitation): inactive users
+    # otherwise never get mail.
+    include_inactive: bool = False
 
 
 def notification_enqueue(
@@ -66,19 +70,99 @@ def notification_enqueue(
     )
 
 
+_combined: ContextVar[list[Notice] | None] = ContextVar(
+    "notices_combined", default=None
+)
+
+
+@contextlib.contextmanager
+def notifications_combined() -> Iterator[None]:
+    """Make one action's notices one email per recipient and ticket.
+
+    An engineer's single save can reply, change the priority and solve the
+    ticket; each step raises its own event, and without this each recipient got
+    an email per step. Inside the block notices are held; when it ends (inside
+    the caller's transaction, so the rows still commit with the change) each
+    recipient keeps the first notice of each ticket that names them, and the
+    later events are listed in its context (``also``) for the template to say.
+    Nested blocks join the outermost. Nothing is recorded if the block raises.
+    """
+    if _combined.get() is not None:
+        yield
+        return
+    token = _combined.set([])
+    try:
+        yield
+        held = _combined.get() or []
+    finally:
+        _combined.reset(token)
+    notifications_enqueue(merge_notices(held))
+
+
+def merge_notices(notices: Sequence[Notice]) -> list[Notice]:
+    """One notice per recipient and ticket: the first, with the later ones' events.
+
+    Pure. A lead notice is split by which later events its recipients also had,
+    so each group's context says exactly what else happened; the groups keep the
+    lead's event key, which stays unique per recipient. Notices without a ticket
+    are left as they are.
+    """
+    listed = [(n, [u for u in n.recipients]) for n in notices]
+    merged: list[Notice] = []
+    for index, (notice, users) in enumerate(listed):
+        if notice.ticket is None:
+            merged.append(notice)
+            continue
+        groups: dict[tuple[int, ...], list[User]] = {}
+        for user in users:
+            if any(
+                earlier.ticket is not None
+                and earlier.ticket.pk == notice.ticket.pk
+                and any(u.pk == user.pk for u in earlier_users)
+                for earlier, earlier_users in listed[:index]
+            ):
+                continue  # told in an earlier notice of this ticket
+            later = tuple(
+                position
+                for position, (other, other_users) in enumerate(listed)
+                if position > index
+                and other.ticket is not None
+                and other.ticket.pk == notice.ticket.pk
+                and any(u.pk == user.pk for u in other_users)
+            )
+            groups.setdefault(later, []).append(user)
+        for later, group in groups.items():
+            context = dict(notice.context or {})
+            if later:
+                for position in later:
+                    for key, value in (listed[position][0].context or {}).items():
+                        context.setdefault(key, value)
+                context["also"] = [listed[position][0].event for position in later]
+            merged.append(replace(notice, recipients=group, context=context or None))
+    return merged
+
+
 def notifications_enqueue(notices: Sequence[Notice]) -> int:
     """Record one delivery per recipient in the caller's transaction; send on commit.
 
     Idempotent: the same ``event_key`` never mails the same person twice. All the
     events' rows are one INSERT, and each event is one task after commit. Returns
-    how many deliveries were considered.
+    how many deliveries were considered. Inside ``notifications_combined`` the
+    notices are held and merged when the block ends.
     """
+    held = _combined.get()
+    if held is not None:
+        listed = [(n, list(n.recipients)) for n in notices]
+        held.extend(replace(n, recipients=users) for n, users in listed)
+        return sum(len(users) for _n, users in listed)
     now = timezone.now()
     rows: list[EmailDelivery] = []
     queued = []
     for notice in notices:
         unique = {
-            user.pk: user for user in notice.recipients if user.is_active and user.email
+            user.pk: user
+            for user in notice.recipients
+            if (user.is_active or notice.include_inactive) and user.email
         }
         rows.extend(
             EmailDelivery(
@@ -93,7 +177,7 @@ def notifications_enqueue(notices: Sequence[Notice]) -> int:
             )
             for user in unique.values()
         )
-        if unique:
+        if unique and notice.event_key not in queued:
             queued.append(notice.event_key)
     if not rows:
         return 0
@@ -177,6 +261,10 @@ def delivery_send(
     ).get(pk=delivery_id)
     if FailingAddress.objects.filter(address__iexact=delivery.to_address).exists():
         _finish(delivery, DeliveryStatus.SUPPRESSED, "address is bouncing")
+        return False
+    if not delivery.recipient.is_active and delivery.event != Event.INVITATION:
+        # Deactivated since the row was written (an organisation admin did it).
+        _finish(delivery, DeliveryStatus.SUPPRESSED, "recipient deactivated")
         return False
     try:
         message = build_message(delivery)

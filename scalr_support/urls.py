@@ -34,6 +34,7 @@ urlpatterns = [
         name="notification-preferences",
     ),
     path("tickets/", include("tickets.urls")),
+    path("organization/", include("tickets.organization_urls")),
     path("", include("maintenance.urls")),
     path("support-policy/", ticket_views.support_policy, name="support-policy"),
     path("admin/", admin.site.urls),

@@ -24,6 +24,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from tickets.models import Ticket
+from tickets.satisfaction import SatisfactionSummary, satisfaction_by_tier_priority
+from tickets.satisfaction_report import satisfaction_report_context
 
 from . import charts, rules, selectors, services
 from .models import (
@@ -290,8 +292,9 @@ class ResponseClockAdmin(admin.ModelAdmin):
         start = datetime.combine(first, time(0), tzinfo=UTC)
         end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=UTC)
         report = selectors.sla_attainment(start=start, end=end)
+        ratings = satisfaction_by_tier_priority(start=start, end=end)
         if request.GET.get("format") == "csv":
-            return _attainment_csv(report, first, last)
+            return _attainment_csv(report, first, last, ratings)
         if not form.is_bound:
             form = AttainmentPeriodForm(initial={"start": first, "end": last})
         chart = charts.attainment_chart(
@@ -309,6 +312,7 @@ class ResponseClockAdmin(admin.ModelAdmin):
         )
         context = {
             **self.admin_site.each_context(request),
+            **satisfaction_report_context(report.rows, ratings, first, last),
             "title": gettext("SLA attainment"),
             "opts": self.model._meta,
             "form": form,
@@ -335,8 +339,12 @@ def _presets(today: date) -> list[tuple[str, date, date]]:
 
 
 def _attainment_csv(
-    report: selectors.AttainmentReport, first: date, last: date
+    report: selectors.AttainmentReport,
+    first: date,
+    last: date,
+    ratings: dict[tuple[str, int], SatisfactionSummary],
 ) -> HttpResponse:
+    """One row per tier and priority; satisfaction columns come last (additive)."""
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (
         f'attachment; filename="sla-attainment-{first.isoformat()}-'
@@ -355,9 +363,13 @@ def _attainment_csv(
             "responses",
             "median_response_minutes",
             "p95_response_minutes",
+            "rated_good",
+            "rated_bad",
+            "satisfaction_percent",
         ]
     )
     for row in report.rows:
+        rated = ratings.get((row.tier, row.priority), SatisfactionSummary(0, 0))
         writer.writerow(
             [
                 row.tier,
@@ -370,6 +382,9 @@ def _attainment_csv(
                 row.responses,
                 _minutes(row.median),
                 _minutes(row.p95),
+                rated.good,
+                rated.bad,
+                "" if rated.score is None else f"{100 * rated.score:.1f}",
             ]
         )
     return response

@@ -62,6 +62,7 @@ class SupportTierAdmin(admin.ModelAdmin):
         "guaranteed_response",
         "realtime_sessions",
         "community_slack",
+        "max_technical_contacts",
     )
     inlines = (ResponseTargetInline,)
     prepopulated_fields = {"slug": ("name",)}
@@ -74,6 +75,7 @@ class ContactInline(admin.TabularInline):
     fields = (
         "user",
         "is_technical_contact",
+        "is_organization_admin",
         "training_completed",
         "notify_organization_tickets",
         "maintenance_reminders",
@@ -103,9 +105,15 @@ class ContactAdmin(admin.ModelAdmin):
         "user",
         "organization",
         "is_technical_contact",
+        "is_organization_admin",
         "training_completed",
     )
-    list_filter = ("organization__tier", "is_technical_contact", "training_completed")
+    list_filter = (
+        "organization__tier",
+        "is_technical_contact",
+        "is_organization_admin",
+        "training_completed",
+    )
     search_fields = (
         "user__email",
         "user__first_name",
@@ -382,3 +390,6 @@ class TicketAdmin(admin.ModelAdmin):
 admin.site.site_header = _("Scalr Support")
 admin.site.site_title = _("Scalr Support admin")
 admin.site.index_title = _("Support desk")
+
+
+from . import customer_admin  # noqa: E402, F401  (registers its admin classes)

@@ -17,7 +17,6 @@ from .choices import (
     Category,
     Deployment,
     Priority,
-    Status,
 )
 
 
@@ -131,19 +130,6 @@ class CommentForm(ServiceErrorMixin, forms.Form):
         help_text=_("Markdown works."),
     )
     attachments = MultipleFileField(label=_("Attachments"))
-
-
-class TicketFilterForm(forms.Form):
-    status = forms.ChoiceField(
-        choices=[("", _("Any status")), *Status.choices], required=False
-    )
-    priority = forms.TypedChoiceField(
-        choices=[("", _("Any priority")), *Priority.choices],
-        coerce=int,
-        empty_value=None,
-        required=False,
-    )
-    q = forms.CharField(required=False, max_length=200, label=_("Search"))
 
 
 class NotificationPreferencesForm(forms.Form):

@@ -63,6 +63,14 @@ class SupportTier(models.Model):
     community_slack = models.BooleanField(
         default=False, help_text=_("Access to the Scalr community Slack channel.")
     )
+    max_technical_contacts = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text=_(
+            "How many technical contacts an organisation on this tier may name "
+            "(empty: no limit)."
+        ),
+    )
 
     class Meta:
         ordering = ("position", "name")
@@ -134,6 +142,14 @@ class Contact(models.Model):
         default=False,
         help_text=_(
             "Technical contacts are the liaisons with Scalr and may open tickets."
+        ),
+    )
+    is_organization_admin = models.BooleanField(
+        _("organisation admin"),
+        default=False,
+        help_text=_(
+            "Organisation admins invite and deactivate colleagues and choose the "
+            "technical contacts."
         ),
     )
     training_completed = models.BooleanField(
@@ -373,6 +389,13 @@ class Attachment(models.Model):
     def __str__(self) -> str:
         return self.filename
 
+    @property
+    def is_image(self) -> bool:
+        """Whether the portal shows a preview (tickets.thumbnails)."""
+        from .thumbnails import is_image
+
+        return is_image(self.filename)
+
 
 class PriorityChange(models.Model):
     """Support re-prioritised a ticket; the customer sees the reason."""
@@ -479,3 +502,12 @@ class SupportSession(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status != SessionStatus.ACCEPTED
+
+
+# Registered with the tickets app by being imported here.
+from .customer_models import (  # noqa: E402, F401
+    Invitation,
+    OrganizationAuditEntry,
+    SatisfactionRating,
+    TicketFollower,
+)

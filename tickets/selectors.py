@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import reduce
 from operator import or_
+from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Prefetch, Q, QuerySet
@@ -151,16 +152,33 @@ def attachment_get_for_user(
 
 @dataclass(frozen=True)
 class TicketFilters:
+    """``status`` is one status (the API's filter); ``statuses`` several (portal).
+
+    ``scope``: "mine" (requested by the user, or assigned to them for staff),
+    "following" (the user is copied on it) or anything else (all visible).
+    ``ordering``: ORM ordering; empty is newest activity first.
+    """
+
     status: str = ""
     priority: int | None = None
     q: str = ""
+    statuses: tuple[str, ...] = ()
+    scope: str = ""
+    ordering: tuple[Any, ...] = ()
 
 
 def ticket_list(user: User | AnonymousUser, filters: TicketFilters) -> QuerySet[Ticket]:
-    """Visible tickets matching the filters, newest activity first."""
+    """Visible tickets matching the filters, newest activity first by default."""
     queryset = tickets_visible_to(user).select_related("requester", "organization")
     if filters.status:
         queryset = queryset.filter(status=filters.status)
+    if filters.statuses:
+        queryset = queryset.filter(status__in=filters.statuses)
+    if filters.scope == "mine":
+        mine = "assignee" if user.is_staff else "requester"
+        queryset = queryset.filter(**{mine: user.pk})
+    elif filters.scope == "following":
+        queryset = queryset.filter(followers__user=user.pk)
     if filters.priority is not None:
         queryset = queryset.filter(priority=filters.priority)
     if filters.q:
@@ -170,6 +188,8 @@ def ticket_list(user: User | AnonymousUser, filters: TicketFilters) -> QuerySet[
         if digits.isdigit() and len(digits) < 10:
             match |= Q(number=int(digits))
         queryset = queryset.filter(match)
+    if filters.ordering:
+        return queryset.order_by(*filters.ordering)
     return queryset.order_by("-last_activity_at", "-number")
 
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from notifications import ticket_events
+from notifications.services import notifications_combined
 from scalr_support.accounts.models import User
 from scalr_support.common.bulk import update_by_value
 from scalr_support.common.errors import InvalidTransition, NotAllowed, ValidationFailed
@@ -541,7 +542,8 @@ def ticket_triage(
     from . import sessions  # sessions builds on this module
 
     _require_staff(actor)
-    with transaction.atomic():
+    # One save is one email per recipient, however many steps it takes.
+    with transaction.atomic(), notifications_combined():
         current = Ticket.objects.select_for_update().get(pk=ticket.pk)
         if changes.reply.strip() or files:
             comment_create(

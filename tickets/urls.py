@@ -1,11 +1,11 @@
 from django.urls import path
 
-from . import views
+from . import customer_views, list_views, views
 
 app_name = "tickets"
 
 urlpatterns = [
-    path("", views.ticket_list, name="list"),
+    path("", list_views.ticket_list, name="list"),
     path("new/", views.ticket_new, name="new"),
     path("<int:number>/", views.ticket_detail, name="detail"),
     path("<int:number>/comments/", views.comment_create, name="comment"),
@@ -26,4 +26,17 @@ urlpatterns = [
         views.session_propose,
         name="session-propose",
     ),
+    path("<int:number>/followers/", customer_views.follower_add, name="follower-add"),
+    path(
+        "<int:number>/followers/<int:user_id>/remove/",
+        customer_views.follower_remove,
+        name="follower-remove",
+    ),
+    path("<int:number>/rate/", customer_views.ticket_rate, name="rate"),
+    path(
+        "<int:number>/attachments/<int:attachment_id>/thumbnail/",
+        customer_views.attachment_thumbnail,
+        name="attachment-thumbnail",
+    ),
+    path("rate/<str:token>/", customer_views.rating_link, name="rate-link"),
 ]

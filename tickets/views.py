@@ -4,7 +4,6 @@ from typing import Any, TypedDict
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import (
     FileResponse,
     Http404,
@@ -25,7 +24,15 @@ from scalr_support.common.errors import ServiceError
 from scalr_support.common.http import AuthenticatedHttpRequest
 
 from . import cache as ticket_cache
-from . import lifecycle, selectors, services, sessions
+from . import (
+    customer_views,
+    expectations,
+    held_uploads,
+    lifecycle,
+    selectors,
+    services,
+    sessions,
+)
 from .attachments import attachment_response
 from .choices import (
     PRIORITY_DESCRIPTIONS,
@@ -40,12 +47,9 @@ from .forms import (
     CommentForm,
     NotificationPreferencesForm,
     SessionProposeForm,
-    TicketFilterForm,
     TicketForm,
 )
 from .models import Ticket
-
-TICKETS_PER_PAGE = 25
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -59,46 +63,6 @@ def _entitlements(request: HttpRequest) -> dict[str, Any]:
     return {"contact": contact, "tier": contact.organization.tier if contact else None}
 
 
-@require_GET
-@login_required
-def ticket_list(request: HttpRequest) -> HttpResponse:
-    contact = request.contact  # type: ignore[attr-defined]
-
-    def render_table() -> str:
-        form = TicketFilterForm(request.GET or None)
-        filters = selectors.TicketFilters()
-        if form.is_valid():
-            data = form.cleaned_data
-            filters = selectors.TicketFilters(
-                status=data["status"], priority=data["priority"], q=data["q"]
-            )
-        tickets = selectors.ticket_list(request.user, filters)
-        page = Paginator(tickets, TICKETS_PER_PAGE).get_page(request.GET.get("page"))
-        query = request.GET.copy()
-        query.pop("page", None)
-        return render_to_string(
-            "tickets/_ticket_table.html",
-            {"page": page, "form": form, "query": query.urlencode()},
-            request=request,
-        )
-
-    if contact is None:  # staff see every organisation: nothing to share
-        table_html = render_table()
-    else:
-        table_html = ticket_cache.fragment(
-            organization_id=contact.organization_id,
-            name="list",
-            parts=(request.GET.urlencode(), contact.is_technical_contact),
-            render=render_table,
-        )
-    return render(
-        request,
-        "tickets/ticket_list.html",
-        # Rendered by the autoescaping template above, from this organisation's rows.
-        {"table_html": mark_safe(table_html), **_entitlements(request)},  # noqa: S308
-    )
-
-
 def _priority_help(request: HttpRequest) -> list[dict[str, Any]]:
     contact = request.contact  # type: ignore[attr-defined]
     targets = selectors.response_targets_by_priority(contact.organization.tier_id)
@@ -108,6 +72,11 @@ def _priority_help(request: HttpRequest) -> list[dict[str, Any]]:
             "label": priority.label,
             "description": PRIORITY_DESCRIPTIONS[priority],
             "target": targets.get(priority.value),
+            "due_now": expectations.due_if_opened_now(
+                contact.organization, targets[priority.value]
+            )
+            if priority.value in targets and targets[priority.value].guaranteed
+            else None,
         }
         for priority in Priority
     ]
@@ -134,6 +103,7 @@ def ticket_new(request: AuthenticatedHttpRequest) -> HttpResponse:
         request.FILES if bound else None,
         initial=initial,
     )
+    kept = request.POST.getlist("held_upload") if bound else []
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -147,13 +117,17 @@ def ticket_new(request: AuthenticatedHttpRequest) -> HttpResponse:
                     deployment=data["deployment"],
                     version_reported=data["version_reported"],
                 ),
-                files=data["attachments"],
+                files=[
+                    *held_uploads.uploads_release(user=request.user, tokens=kept),
+                    *data["attachments"],
+                ],
                 source=CommentSource.PORTAL,
             )
         except ServiceError as error:
             form.add_service_error(error)
         else:
             # An unsupported version is said once, by the ticket page's own notice.
+            held_uploads.uploads_discard(user=request.user, tokens=kept)
             messages.success(
                 request, _("Ticket #%(n)s was created.") % {"n": ticket.number}
             )
@@ -166,7 +140,15 @@ def ticket_new(request: AuthenticatedHttpRequest) -> HttpResponse:
         "tickets/ticket_new.html",
         {
             "form": form,
+            "held": held_uploads.uploads_after_error(
+                user=request.user,
+                tokens=kept,
+                files=request.FILES.getlist("attachments"),
+            )
+            if bound
+            else [],
             "priorities": _priority_help(request),
+            "business_hours": expectations.business_hours(contact.organization),
             "lifecycle": lifecycle.lifecycle_table(),
             "version_support": lifecycle.version_support_today(version or ""),
             "upgrade_advice": lifecycle.UPGRADE_ADVICE,
@@ -182,6 +164,7 @@ class DetailParts(TypedDict):
     head: str
     chunks: list[dict[str, Any]]
     aside: str
+    people: dict[str, Any]
 
 
 def _detail_parts(request: HttpRequest, ticket: Ticket) -> DetailParts:
@@ -191,7 +174,13 @@ def _detail_parts(request: HttpRequest, ticket: Ticket) -> DetailParts:
     so that the viewer's own answer forms (with their CSRF token) go in between.
     """
     thread = selectors.ticket_page_thread(ticket, request.user)
-    context = {"ticket": ticket, **_entitlements(request)}
+    context = {
+        "ticket": ticket,
+        "expectations": expectations.ticket_expectations(ticket)
+        if ticket.is_open and ticket.first_response_due_at
+        else None,
+        **_entitlements(request),
+    }
     runs: list[tuple[list[Any], int | None]] = [([], None)]
     for entry in thread.entries:
         runs[-1][0].append(entry)
@@ -219,11 +208,16 @@ def _detail_parts(request: HttpRequest, ticket: Ticket) -> DetailParts:
         "head": render_to_string("tickets/_detail_head.html", context, request),
         "chunks": chunks,
         "aside": render_to_string("tickets/_detail_aside.html", context, request),
+        "people": customer_views.ticket_page_people(ticket),
     }
 
 
 def _render_detail(
-    request: HttpRequest, ticket: Ticket, form: CommentForm, status: int = 200
+    request: HttpRequest,
+    ticket: Ticket,
+    form: CommentForm,
+    status: int = 200,
+    held: list[held_uploads.HeldUpload] | None = None,
 ) -> HttpResponse:
     """Render a ticket page around the pieces shared by an organisation's viewers.
 
@@ -256,12 +250,14 @@ def _render_detail(
             "parts": safe_parts,
             "form": form,
             "session_form": SessionProposeForm(),
+            "held": held or [],
             "can_comment": ticket.status != Status.CLOSED or request.user.is_staff,
             "version_unsupported": lifecycle.is_unsupported(
                 ticket.version_support_ends_on, timezone.now().date()
             ),
             "upgrade_advice": lifecycle.UPGRADE_ADVICE,
             "scope_reason": SCOPE_REASONS.get(ticket.scope_exclusion),
+            **customer_views.ticket_page_extras(request, ticket, parts["people"]),
             **_entitlements(request),
         },
         status=status,
@@ -282,23 +278,31 @@ def ticket_detail(request: AuthenticatedHttpRequest, number: int) -> HttpRespons
 def comment_create(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
     ticket = selectors.ticket_get_for_user(request.user, number)
     form = CommentForm(request.POST, request.FILES)
+    kept = request.POST.getlist("held_upload")
     if form.is_valid():
         try:
             services.comment_create(
                 ticket=ticket,
                 author=request.user,
                 body=form.cleaned_data["body"],
-                files=form.cleaned_data["attachments"],
+                files=[
+                    *held_uploads.uploads_release(user=request.user, tokens=kept),
+                    *form.cleaned_data["attachments"],
+                ],
                 source=CommentSource.PORTAL,
             )
         except ServiceError as error:
             form.add_service_error(error)
         else:
+            held_uploads.uploads_discard(user=request.user, tokens=kept)
             messages.success(request, _("Your reply was added."))
             return HttpResponseRedirect(
                 reverse("tickets:detail", args=[number]) + "#latest"
             )
-    return _render_detail(request, ticket, form, status=400)
+    held = held_uploads.uploads_after_error(
+        user=request.user, tokens=kept, files=request.FILES.getlist("attachments")
+    )
+    return _render_detail(request, ticket, form, status=400, held=held)
 
 
 def _status_action(

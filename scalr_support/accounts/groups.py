@@ -41,6 +41,11 @@ ENGINEER_PERMISSIONS: list[tuple[str, str, tuple[str, ...]]] = [
     ("notifications", "inbounddecision", ("view",)),
     ("notifications", "emaildelivery", ("view",)),
     ("notifications", "failingaddress", ("view",)),
+    # What customers do themselves (read-only in the admin).
+    ("tickets", "organizationauditentry", ("view",)),
+    ("tickets", "invitation", ("view",)),
+    ("tickets", "satisfactionrating", ("view",)),
+    ("tickets", "ticketfollower", ("view",)),
 ]
 MANAGER_PERMISSIONS: list[tuple[str, str, tuple[str, ...]]] = [
     *ENGINEER_PERMISSIONS,

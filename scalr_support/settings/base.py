@@ -154,6 +154,11 @@ STORAGES = {
     },
 }
 
+# Days an organisation admin's invitation link stays valid (tickets/organizations.py).
+INVITATION_MAX_AGE_DAYS = env.int("INVITATION_MAX_AGE_DAYS", default=7)
+# Invitations one organisation may send in 24 hours.
+INVITATION_LIMIT_PER_DAY = env.int("INVITATION_LIMIT_PER_DAY", default=20)
+
 # Attachments: validated in tickets/attachments.py before anything is written.
 # 20 MB in the decimal units file managers show (20,000,000 bytes).
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=20_000_000)

@@ -63,9 +63,12 @@ def test_reply_through_smtp_becomes_a_stripped_comment_end_to_end(smtp_server):
             body=quoted_reply("Thanks, restarting fixed it.", notification.body),
             in_reply_to=notification.extra_headers["Message-ID"],
         )
+        # On the wire lines end in CRLF (smtplib converts only str messages); with
+        # bare LFs the receiver reads the whole message as one over-long line.
+        wire = reply.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
         with smtplib.SMTP("127.0.0.1", smtp_server) as client:
             refused = client.sendmail(
-                contact.user.email, [notification.reply_to[0]], reply
+                contact.user.email, [notification.reply_to[0]], wire
             )
         assert refused == {}
         [comment] = _wait_for(lambda: list(Comment.objects.filter(ticket=ticket)))

@@ -93,6 +93,8 @@ class World:
             "content_type_id": ContentType.objects.get_for_model(Ticket).pk,
             "object_id": self.ticket_a.pk,
             "id": self.users["contact_a"].pk,  # type: ignore[union-attr]
+            "contact_id": self.users["contact_a"].contact.pk,  # type: ignore[union-attr]
+            "user_id": self.users["contact_a"].pk,  # type: ignore[union-attr]
             "app_label": "tickets",
             "url": "no-such-admin-page/",
             "session_id": SupportSession.objects.filter(ticket=self.ticket_a)

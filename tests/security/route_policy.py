@@ -125,6 +125,31 @@ ROUTES: dict[str, Policy] = {
         ORG_A_WRITE,
         {"proposed_at": "2099-01-05T10:00", "note": "From the matrix"},
     ),
+    # Colleagues copied on A's ticket and its rating: refusals are messages.
+    "tickets:follower-add": page(
+        NOT_ALLOWED, ORG_A_WRITE, {"email": "bob@acme.example.com"}
+    ),
+    "tickets:follower-remove": page(NOT_ALLOWED, ORG_A_WRITE),
+    # A's attachment is a text file: no preview for anyone; 404 like a missing one.
+    "tickets:attachment-thumbnail": page((302, 404, 404, 404, 404, 404), NOT_ALLOWED),
+    "tickets:rate": page(NOT_ALLOWED, ORG_A_WRITE, {"rating": "good"}),
+    # Signed links: the matrix's token is not one, for anyone.
+    "tickets:rate-link": page(every(404), every(404), {"rating": "good"}),
+    # --- organisation self-service (admins act; others are told why) ---------------
+    "organization:page": page((302, 200, 200, 200, 404, 404), NOT_ALLOWED),
+    "organization:invite": page(
+        NOT_ALLOWED,
+        (302, 400, 400, 400, 404, 404),
+        {"email": "matrix@acme.example.com"},
+    ),
+    "organization:invitation": page(
+        every(404), every(404), {"password": "x", "password_again": "x"}
+    ),
+    "organization:deactivate": page(NOT_ALLOWED, (302, 302, 302, 302, 404, 404)),
+    "organization:reactivate": page(NOT_ALLOWED, (302, 302, 302, 302, 404, 404)),
+    "organization:roles": page(
+        NOT_ALLOWED, (302, 302, 302, 302, 404, 404), {"technical_contact": "on"}
+    ),
     # --- maintenance and the policy: public, like the published policy --------------
     "maintenance:list": page(PUBLIC, NOT_ALLOWED),
     "maintenance:feed": page(PUBLIC, NOT_ALLOWED),
@@ -281,6 +306,10 @@ ADMIN_MODELS: dict[str, tuple[str, str]] = {
     "sla.slatransition": ("view", "view"),
     "accounts.user": ("", "view add change"),
     "tickets.release": ("view", "view add change delete"),
+    "tickets.organizationauditentry": ("view", "view"),
+    "tickets.invitation": ("view", "view"),
+    "tickets.satisfactionrating": ("view", "view"),
+    "tickets.ticketfollower": ("view", "view"),
     "maintenance.maintenanceschedule": ("view", "view change"),
     "maintenance.maintenancewindow": ("view", "view add change"),
     "maintenance.slackannouncement": ("view", "view"),

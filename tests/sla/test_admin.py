@@ -234,3 +234,38 @@ def test_clock_list_links_to_the_report_for_managers(support_manager):
     html = signed_in(support_manager).get(reverse("admin:sla_responseclock_changelist"))
 
     assert reverse("admin:sla_attainment") in html.content.decode()
+
+
+def test_attainment_report_shows_satisfaction_with_chart_and_csv(
+    support_manager, alice, engineer
+):
+    from tickets import satisfaction
+    from tickets.choices import Status
+
+    rated = open_ticket(alice, Priority.BLOCKER)
+    answered_clock(rated, 30)
+    for verdict in ("good", "bad", "good"):
+        services.ticket_status_change(ticket=rated, actor=engineer, status="solved")
+        rated.refresh_from_db()
+        satisfaction.satisfaction_record(
+            ticket=rated, solved_at=rated.solved_at, user=alice.user, rating=verdict
+        )
+        services.ticket_status_change(ticket=rated, actor=engineer, status=Status.OPEN)
+    today = timezone.localdate()
+    query = {"start": (today - timedelta(days=1)).isoformat(), "end": today.isoformat()}
+    client = signed_in(support_manager)
+
+    html = client.get(reverse("admin:sla_attainment"), query).content.decode()
+    exported = client.get(reverse("admin:sla_attainment"), {**query, "format": "csv"})
+
+    assert "Customer satisfaction" in html
+    assert "66.7% (2/3) good" in html  # the chart's text, not only its colours
+    assert "67% good (2 good, 1 bad)" in html
+    assert 'fill="url(#csat-bad)"' in html  # bad is hatched, not only red
+    business = next(
+        row
+        for row in csv.DictReader(io.StringIO(exported.content.decode()))
+        if row["tier"] == "Business"
+    )
+    assert (business["rated_good"], business["rated_bad"]) == ("2", "1")
+    assert business["satisfaction_percent"] == "66.7"

@@ -35,6 +35,8 @@ CONTACTS = [
     ("frank@freeloader.example.com", "Frank", "Fisher", "Freeloader Ltd", True),
     ("gina@globex.example.com", "Gina", "Gomez", "Globex", True),
 ]
+# Contacts who run their organisation's contacts in the portal.
+ORGANIZATION_ADMINS = {"alice@acme.example.com"}
 # (version, major, release date): the lifecycle table on /support-policy/.
 RELEASES = [
     ("8.0.0", 8, "2025-01-14"),
@@ -106,6 +108,7 @@ class Command(BaseCommand):
                         "organization": orgs[org],
                         "is_technical_contact": technical,
                         "training_completed": technical,
+                        "is_organization_admin": email in ORGANIZATION_ADMINS,
                     },
                 )
         for email, subject, description, priority, category in TICKETS:

@@ -1,0 +1,112 @@
+"""Files kept after a refused form, and previews of image attachments."""
+
+import io
+import re
+
+import pytest
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+
+from tests.factories import TicketFactory
+from tickets import services
+from tickets.choices import Status
+
+pytestmark = pytest.mark.django_db
+
+
+def png(width=800, height=600) -> bytes:
+    output = io.BytesIO()
+    Image.new("RGB", (width, height), "#3b5bdb").save(output, format="PNG")
+    return output.getvalue()
+
+
+def new_ticket(client, subject: str, **extra):
+    form = {
+        "subject": subject,
+        "priority": "3",
+        "category": "bug",
+        "deployment": "saas",
+        "description": "Agents offline.",
+    }
+    return client.post("/tickets/new/", {**form, **extra})
+
+
+def test_files_are_kept_when_the_new_ticket_form_is_refused(alice_client):
+    log = SimpleUploadedFile("agent.log", b"ERROR lost", content_type="text/plain")
+    refused = new_ticket(alice_client, "", attachments=[log])
+    assert refused.status_code == 400
+    html = refused.content.decode()
+    assert "Files kept from your last try" in html
+    assert "agent.log" in html
+    token = re.search(r'name="held_upload" value="([^"]+)"', html)[1]
+
+    created = new_ticket(alice_client, "Agents offline", held_upload=[token])
+    assert created.status_code == 302
+    ticket = alice_client.get(created["Location"]).content.decode()
+    assert "agent.log" in ticket
+    assert default_storage.listdir("attachments/held")[1] == []  # attached, not kept
+
+
+def test_kept_files_are_useless_to_another_user(alice_client, bob_client, alice):
+    log = SimpleUploadedFile("secret.log", b"token=abc", content_type="text/plain")
+    html = new_ticket(alice_client, "", attachments=[log]).content.decode()
+    token = re.search(r'name="held_upload" value="([^"]+)"', html)[1]
+    ticket = TicketFactory(organization=alice.organization, status=Status.OPEN)
+    bob_client.post(
+        f"/tickets/{ticket.number}/comments/",
+        {"body": "Here it is", "held_upload": [token]},
+    )
+    assert not ticket.attachments.exists()
+
+
+def test_a_refused_reply_keeps_its_file(alice_client, alice):
+    ticket = TicketFactory(organization=alice.organization, status=Status.OPEN)
+    log = SimpleUploadedFile("trace.txt", b"trace", content_type="text/plain")
+    refused = alice_client.post(
+        f"/tickets/{ticket.number}/comments/",
+        {"body": "x" * 200_001, "attachments": [log]},
+    )
+    assert refused.status_code == 400
+    assert "trace.txt" in refused.content.decode()
+
+
+def test_image_attachments_get_a_thumbnail_through_the_access_gate(
+    alice, alice_client, gina_client
+):
+    ticket = TicketFactory(organization=alice.organization, status=Status.OPEN)
+    comment = services.comment_create(
+        ticket=ticket,
+        author=alice.user,
+        body="Screenshot",
+        files=[SimpleUploadedFile("screen.png", png(), content_type="image/png")],
+    )
+    attachment = comment.attachments.get()
+    url = f"/tickets/{ticket.number}/attachments/{attachment.pk}/thumbnail/"
+    page = alice_client.get(f"/tickets/{ticket.number}/").content.decode()
+    assert url in page
+    assert 'alt="Preview of screen.png"' in page
+
+    response = alice_client.get(url)
+    assert response["Content-Type"] == "image/png"
+    preview = Image.open(io.BytesIO(response.content))
+    assert preview.width <= 240
+    assert preview.height <= 180
+    assert gina_client.get(url).status_code == 404
+
+
+def test_a_file_named_like_an_image_that_is_not_one_gets_no_preview(
+    alice, alice_client
+):
+    ticket = TicketFactory(organization=alice.organization, status=Status.OPEN)
+    comment = services.comment_create(
+        ticket=ticket,
+        author=alice.user,
+        body="Fake",
+        files=[
+            SimpleUploadedFile("fake.png", b"not an image", content_type="image/png")
+        ],
+    )
+    attachment = comment.attachments.get()
+    url = f"/tickets/{ticket.number}/attachments/{attachment.pk}/thumbnail/"
+    assert alice_client.get(url).status_code == 404

@@ -1,0 +1,434 @@
+"""Organisation self-service: admins invite, deactivate and designate contacts.
+
+Every write checks that the actor is an active admin of the organisation (or
+staff), runs in one transaction, and writes its ``OrganizationAuditEntry`` in it.
+A deactivated contact is a user with ``is_active=False``: Django's sign-in, the
+API token authentication and the email gateway all refuse inactive users, and
+their tickets stay. An invited colleague is an inactive user with an open
+``Invitation``; accepting it sets the password and activates the account.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from notifications.models import Event
+from notifications.services import Notice, notifications_enqueue
+from scalr_support.accounts.models import User
+from scalr_support.common.errors import NotAllowed, ValidationFailed
+
+from .cache import organization_changed
+from .customer_models import Invitation, OrganizationAction, OrganizationAuditEntry
+from .models import Contact, Organization
+
+INVITATION_SALT = "tickets.invitation"
+
+
+def invitation_max_age() -> int:
+    """Seconds an invitation link stays valid (``INVITATION_MAX_AGE_DAYS``)."""
+    return int(settings.INVITATION_MAX_AGE_DAYS) * 24 * 3600
+
+
+# --- reads ------------------------------------------------------------------------
+
+
+def organization_contacts(organization: Organization) -> QuerySet[Contact]:
+    return (
+        Contact.objects.filter(organization=organization)
+        .select_related("user")
+        .order_by("user__email")
+    )
+
+
+def organization_audit(
+    organization: Organization, *, limit: int = 50
+) -> QuerySet[OrganizationAuditEntry]:
+    return OrganizationAuditEntry.objects.filter(
+        organization=organization
+    ).select_related("actor")[:limit]
+
+
+def open_invitation_ids(organization: Organization) -> set[str]:
+    """Lower-cased addresses invited and not yet accepted (shown as "invited")."""
+    return {
+        email.lower()
+        for email in Invitation.objects.filter(
+            organization=organization, accepted_at=None, revoked_at=None
+        ).values_list("email", flat=True)
+    }
+
+
+def technical_contacts_count(organization: Organization) -> int:
+    """Technical contacts counted against the tier's limit: active or invited.
+
+    An invited colleague's account is inactive until they accept, so the open
+    invitations are counted instead of their (inactive) contacts.
+    """
+    active = Contact.objects.filter(
+        organization=organization, is_technical_contact=True, user__is_active=True
+    ).count()
+    invited = Invitation.objects.filter(
+        organization=organization,
+        technical_contact=True,
+        accepted_at=None,
+        revoked_at=None,
+    ).count()
+    return active + invited
+
+
+def technical_contacts_who_can_open(organization: Organization) -> list[User]:
+    """The organisation's active technical contacts, for "ask them" hints."""
+    return list(
+        User.objects.filter(
+            contact__organization=organization,
+            contact__is_technical_contact=True,
+            is_active=True,
+        ).order_by("first_name", "last_name", "email")
+    )
+
+
+def organization_admins(organization: Organization) -> list[User]:
+    return list(
+        User.objects.filter(
+            contact__organization=organization,
+            contact__is_organization_admin=True,
+            is_active=True,
+        ).order_by("first_name", "last_name", "email")
+    )
+
+
+def who_can_open_tickets(contact: Contact | None) -> dict[str, list[User]]:
+    """For a contact who may not open tickets: who in their organisation can
+    (its technical contacts), or who decides that (its admins)."""
+    if contact is None or contact.is_technical_contact:
+        return {}
+    return {
+        "openers": technical_contacts_who_can_open(contact.organization),
+        "organization_admins": organization_admins(contact.organization),
+    }
+
+
+# --- writes -----------------------------------------------------------------------
+
+
+def _require_admin(actor: User, organization: Organization) -> None:
+    if actor.is_staff and actor.is_active:
+        return
+    contact = getattr(actor, "contact", None)
+    if not (
+        actor.is_active
+        and contact is not None
+        and contact.organization_id == organization.pk
+        and contact.is_organization_admin
+    ):
+        raise NotAllowed(_("Only your organisation's admins can manage contacts."))
+
+
+def _audit(
+    organization: Organization, actor: User | None, action: str, email: str
+) -> None:
+    OrganizationAuditEntry.objects.create(
+        organization=organization, actor=actor, action=action, subject_email=email
+    )
+    # Cached pages list the organisation's people (a ticket's colleagues).
+    organization_changed(organization.pk)
+
+
+def _check_technical_room(organization: Organization) -> None:
+    limit = organization.tier.max_technical_contacts
+    if limit is not None and technical_contacts_count(organization) >= limit:
+        raise ValidationFailed(
+            _(
+                "Your %(tier)s plan allows %(limit)s technical contacts, and you have "
+                "that many (counting open invitations). Remove one first."
+            )
+            % {"tier": organization.tier.name, "limit": limit},
+            field="technical_contact",
+        )
+
+
+@dataclass(frozen=True)
+class InvitationInput:
+    email: str
+    first_name: str = ""
+    last_name: str = ""
+    technical_contact: bool = False
+
+
+def invitation_token(invitation: Invitation) -> str:
+    return signing.TimestampSigner(salt=INVITATION_SALT).sign(str(invitation.pk))
+
+
+def invitation_from_token(token: str) -> Invitation | None:
+    """The open invitation the signed token names, or None if forged or expired."""
+    try:
+        pk = signing.TimestampSigner(salt=INVITATION_SALT).unsign(
+            token, max_age=invitation_max_age()
+        )
+    except signing.BadSignature:  # SignatureExpired is a BadSignature
+        return None
+    return (
+        Invitation.objects.select_related("organization", "invited_by")
+        .filter(pk=int(pk), accepted_at=None, revoked_at=None)
+        .first()
+    )
+
+
+def invitation_create(
+    *, actor: User, organization: Organization, data: InvitationInput
+) -> Invitation:
+    """Invite a colleague: an inactive account, an invitation row, and its email.
+
+    At most ``INVITATION_LIMIT_PER_DAY`` invitations per organisation a day (the
+    portal must not become a way to send mail to anyone).
+
+    Side effect: one ``invitation`` delivery (event key ``invitation:<id>``) sent
+    after commit. An address that already has an account is refused without
+    saying whose it is.
+    """
+    _require_admin(actor, organization)
+    email = User.objects.normalize_email(data.email.strip()).lower()
+    if not email:
+        raise ValidationFailed(_("Enter the colleague's email address."), field="email")
+    with transaction.atomic():
+        Organization.objects.select_for_update().get(pk=organization.pk)
+        existing = User.objects.filter(email__iexact=email).first()
+        if existing is not None:
+            raise ValidationFailed(
+                _(
+                    "%(email)s already has an account. If they should join your "
+                    "organisation, ask Scalr support."
+                )
+                % {"email": email},
+                field="email",
+            )
+        since = timezone.now() - timedelta(days=1)
+        sent = Invitation.objects.filter(
+            organization=organization, created_at__gte=since
+        )
+        if sent.count() >= settings.INVITATION_LIMIT_PER_DAY:
+            raise ValidationFailed(
+                _(
+                    "Your organisation sent %(n)s invitations in the last day, the "
+                    "most allowed. Try again tomorrow or ask Scalr support."
+                )
+                % {"n": settings.INVITATION_LIMIT_PER_DAY},
+                field="email",
+            )
+        if data.technical_contact:
+            _check_technical_room(organization)
+        user = User.objects.create_user(
+            email=email,
+            password=None,
+            first_name=data.first_name.strip()[:150],
+            last_name=data.last_name.strip()[:150],
+            is_active=False,
+        )
+        Contact.objects.create(
+            user=user,
+            organization=organization,
+            is_technical_contact=data.technical_contact,
+        )
+        try:
+            with transaction.atomic():
+                invitation = Invitation.objects.create(
+                    organization=organization,
+                    email=email,
+                    first_name=user.first_name,
+                    last_name=user.last_name,
+                    technical_contact=data.technical_contact,
+                    invited_by=actor,
+                )
+        except IntegrityError:
+            raise ValidationFailed(
+                _("%(email)s is already invited.") % {"email": email}, field="email"
+            ) from None
+        _audit(organization, actor, OrganizationAction.INVITED, email)
+        notifications_enqueue(
+            [
+                Notice(
+                    Event.INVITATION,
+                    f"invitation:{invitation.pk}",
+                    [user],
+                    context={
+                        "invitation_id": invitation.pk,
+                        "organization": organization.name,
+                        "invited_by": actor.display_name,
+                    },
+                    include_inactive=True,
+                )
+            ]
+        )
+    return invitation
+
+
+def invitation_accept(*, invitation: Invitation, password: str) -> User:
+    """Set the invitee's password and activate them; once only (row lock)."""
+    with transaction.atomic():
+        locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        if not locked.is_open:
+            raise ValidationFailed(_("This invitation was already used or revoked."))
+        user = User.objects.get(email__iexact=locked.email)
+        try:
+            validate_password(password, user)
+        except ValidationError as error:
+            raise ValidationFailed(" ".join(error.messages), field="password") from None
+        user.set_password(password)
+        user.is_active = True
+        user.save(update_fields=["password", "is_active"])
+        locked.accepted_at = timezone.now()
+        locked.save(update_fields=["accepted_at"])
+        _audit(
+            locked.organization,
+            user,
+            OrganizationAction.INVITATION_ACCEPTED,
+            user.email,
+        )
+    return user
+
+
+def _locked_contact(organization: Organization, contact_id: int) -> Contact:
+    contact = (
+        Contact.objects.select_for_update(of=("self",))
+        .select_related("user")
+        .filter(organization=organization, pk=contact_id)
+        .first()
+    )
+    if contact is None:
+        raise ValidationFailed(_("No such contact in your organisation."))
+    return contact
+
+
+def _other_admins(organization: Organization, contact: Contact) -> bool:
+    return (
+        Contact.objects.filter(
+            organization=organization, is_organization_admin=True, user__is_active=True
+        )
+        .exclude(pk=contact.pk)
+        .exists()
+    )
+
+
+def contact_active_set(
+    *, actor: User, organization: Organization, contact_id: int, active: bool
+) -> Contact:
+    """Deactivate (or reactivate) a contact; their tickets stay.
+
+    Deactivating revokes an open invitation too. A contact cannot deactivate
+    themselves, and the last organisation admin cannot be deactivated.
+    """
+    _require_admin(actor, organization)
+    with transaction.atomic():
+        contact = _locked_contact(organization, contact_id)
+        user = contact.user
+        if not active and not user.is_active:
+            revoked = Invitation.objects.filter(
+                organization=organization,
+                email__iexact=user.email,
+                accepted_at=None,
+                revoked_at=None,
+            ).update(revoked_at=timezone.now())
+            if revoked:
+                _audit(
+                    organization,
+                    actor,
+                    OrganizationAction.INVITATION_REVOKED,
+                    user.email,
+                )
+            return contact
+        if user.is_active == active:
+            return contact
+        if not active:
+            if user.pk == actor.pk:
+                raise NotAllowed(_("You cannot deactivate yourself."))
+            if contact.is_organization_admin and not _other_admins(
+                organization, contact
+            ):
+                raise NotAllowed(_("Your organisation needs at least one admin."))
+        elif not user.has_usable_password():
+            raise ValidationFailed(
+                _("%(email)s never accepted the invitation: invite them again.")
+                % {"email": user.email}
+            )
+        elif contact.is_technical_contact:
+            _check_technical_room(organization)
+        user.is_active = active
+        user.save(update_fields=["is_active"])
+        if not active:
+            user.api_tokens.filter(revoked_at=None).update(revoked_at=timezone.now())
+        action = (
+            OrganizationAction.REACTIVATED if active else OrganizationAction.DEACTIVATED
+        )
+        _audit(organization, actor, action, user.email)
+    return contact
+
+
+def contact_roles_set(
+    *,
+    actor: User,
+    organization: Organization,
+    contact_id: int,
+    technical_contact: bool | None = None,
+    organization_admin: bool | None = None,
+) -> Contact:
+    """Designate or remove a technical contact or an organisation admin, audited."""
+    _require_admin(actor, organization)
+    with transaction.atomic():
+        Organization.objects.select_for_update().get(pk=organization.pk)
+        contact = _locked_contact(organization, contact_id)
+        fields = []
+        if (
+            technical_contact is not None
+            and technical_contact != contact.is_technical_contact
+        ):
+            if technical_contact:
+                _check_technical_room(organization)
+            contact.is_technical_contact = technical_contact
+            fields.append("is_technical_contact")
+            _audit(
+                organization,
+                actor,
+                OrganizationAction.TECHNICAL_GRANTED
+                if technical_contact
+                else OrganizationAction.TECHNICAL_REVOKED,
+                contact.user.email,
+            )
+        if (
+            organization_admin is not None
+            and organization_admin != contact.is_organization_admin
+        ):
+            if not organization_admin and not _other_admins(organization, contact):
+                raise NotAllowed(_("Your organisation needs at least one admin."))
+            contact.is_organization_admin = organization_admin
+            fields.append("is_organization_admin")
+            _audit(
+                organization,
+                actor,
+                OrganizationAction.ADMIN_GRANTED
+                if organization_admin
+                else OrganizationAction.ADMIN_REVOKED,
+                contact.user.email,
+            )
+        if fields:
+            contact.save(update_fields=fields)
+    return contact
+
+
+def invitation_email_context(invitation_id: int | None) -> dict[str, object]:
+    """The accept link of an invitation email, signed when the mail is built."""
+    from django.urls import reverse
+
+    invitation = Invitation.objects.filter(pk=invitation_id or 0).first()
+    url = ""
+    if invitation is not None:
+        path = reverse("organization:invitation", args=[invitation_token(invitation)])
+        url = settings.SITE_URL + path
+    return {"accept_url": url, "invitation_days": invitation_max_age() // 86400}
