@@ -27,7 +27,7 @@ def reseed_policy_data() -> None:
         "sla.migrations.0002_seed_targets",
         "sla.migrations.0004_seed_default_calendar",
         "maintenance.migrations.0002_seed_schedule",
-        "tickets.migrations.0008_customer_experience",
+        "tickets.migrations.0007_customer_experience",
     ):
         importlib.import_module(module).seed(django_apps, None)
 
