@@ -192,6 +192,7 @@ def test_colleagues_on_cc_of_a_new_ticket_email_follow_it(alice, quiet_bob):
             headers={"Cc": quiet_bob.user.email},
         ),
         transport="test",
+        envelope_from=alice.user.email,
     )
     inbound_process(inbound_id=message.pk)
     ticket = alice.organization.tickets.get()
