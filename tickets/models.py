@@ -479,3 +479,7 @@ class SupportSession(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status != SessionStatus.ACCEPTED
+
+
+# The workspace models (canned replies, saved views, audit) live in their package.
+from .workspace.models import Macro, SavedView, TicketAudit  # noqa: E402, F401

@@ -35,6 +35,10 @@ ENGINEER_PERMISSIONS: list[tuple[str, str, tuple[str, ...]]] = [
     ("maintenance", "maintenanceschedule", ("view",)),
     ("maintenance", "maintenancewindow", ("view",)),
     ("maintenance", "slackannouncement", ("view",)),
+    # The workspace (tickets/workspace): own macros and views; shared ones below.
+    ("tickets", "macro", ("view", "add", "change", "delete")),
+    ("tickets", "savedview", ("view", "add", "change", "delete")),
+    ("tickets", "ticketaudit", ("view",)),
 ]
 MANAGER_PERMISSIONS: list[tuple[str, str, tuple[str, ...]]] = [
     *ENGINEER_PERMISSIONS,
@@ -51,6 +55,8 @@ MANAGER_PERMISSIONS: list[tuple[str, str, tuple[str, ...]]] = [
     ("maintenance", "maintenanceschedule", ("change",)),
     ("maintenance", "maintenancewindow", ("add", "change")),
     ("maintenance", "slackannouncement", ("retry",)),  # send a failed post again
+    ("tickets", "macro", ("share",)),  # shared macros
+    ("tickets", "savedview", ("share",)),  # saved views for everyone
 ]
 
 
