@@ -90,13 +90,23 @@ def changes_since(ticket: Ticket, seen: Seen, viewer: User) -> list[Change]:
         return []
     after = seen.updated_at
     changes: list[Change] = []
+    replied = False
     for comment in (
         Comment.objects.filter(ticket=ticket, created_at__gt=after)
-        .exclude(author=viewer)
         .select_related("author")
-        .only("created_at", "is_public", "author__email", "author__first_name")
+        .only(
+            "created_at",
+            "is_public",
+            "author_id",
+            "author__email",
+            "author__first_name",
+            "author__last_name",
+        )
         .order_by("created_at")
     ):
+        replied = replied or comment.is_public
+        if comment.author_id == viewer.pk:
+            continue
         what = _("replied") if comment.is_public else _("added an internal note")
         changes.append(Change(comment.author.display_name, what, comment.created_at))
     for change in (
@@ -133,7 +143,6 @@ def changes_since(ticket: Ticket, seen: Seen, viewer: User) -> list[Change]:
                 entry.created_at,
             )
         )
-    replied = any(c.at is not None for c in changes)
     changes.extend(_unaudited_changes(ticket, seen, audited, replied=replied))
     changes.sort(key=lambda c: (c.at is None, c.at or after))
     return changes

@@ -33,12 +33,12 @@ PLACEHOLDERS: dict[str, Callable[[Ticket, User], str]] = {
 
 
 def placeholder_errors(text: str) -> list[str]:
-    """The placeholders in ``text`` that macros do not know (for the admin form)."""
-    return sorted(
-        {name for name in _PLACEHOLDER.findall(text) if name not in PLACEHOLDERS}
-        | {m for m in re.findall(r"\{\{\s*([^}]*?)\s*\}\}", text) if "." not in m}
-        | ({"{%"} if "{%" in text else set())
-    )
+    """What in ``text`` macros do not substitute: unknown names and template tags."""
+    used = {" ".join(name.split()) for name in re.findall(r"\{\{(.*?)\}\}", text)}
+    unknown = {name for name in used if name not in PLACEHOLDERS}
+    if "{%" in text:
+        unknown.add("{%")
+    return sorted(unknown)
 
 
 def macro_render(text: str, *, ticket: Ticket, agent: User) -> str:
