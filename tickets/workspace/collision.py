@@ -12,6 +12,7 @@ from datetime import datetime
 
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from scalr_support.accounts.models import User
 
@@ -20,6 +21,12 @@ from ..models import Comment, PriorityChange, Ticket
 from .models import AuditAction, TicketAudit
 
 _SEP = "|"
+FIELD_NAMES = {
+    AuditAction.STATUS: _lazy("the status"),
+    AuditAction.ASSIGNEE: _lazy("the assignee"),
+    AuditAction.CATEGORY: _lazy("the category"),
+    AuditAction.SCOPE: _lazy("the scope"),
+}
 
 
 @dataclass(frozen=True)
@@ -136,7 +143,7 @@ def changes_since(ticket: Ticket, seen: Seen, viewer: User) -> list[Change]:
                 entry.actor.display_name,
                 _("changed %(what)s from “%(old)s” to “%(new)s”")
                 % {
-                    "what": entry.get_action_display().lower(),
+                    "what": FIELD_NAMES.get(entry.action, entry.action),
                     "old": entry.from_value or "—",
                     "new": entry.to_value or "—",
                 },
