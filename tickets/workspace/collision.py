@@ -9,6 +9,7 @@ instead of applying the save, and the engineer submits again, now having seen it
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -20,8 +21,11 @@ from ..choices import Category, Priority, Status
 from ..models import Comment, PriorityChange, Ticket
 from .models import AuditAction, TicketAudit
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 _SEP = "|"
-FIELD_NAMES = {
+FIELD_NAMES: "dict[str, StrOrPromise]" = {
     AuditAction.STATUS: _lazy("the status"),
     AuditAction.ASSIGNEE: _lazy("the assignee"),
     AuditAction.CATEGORY: _lazy("the category"),
@@ -143,7 +147,7 @@ def changes_since(ticket: Ticket, seen: Seen, viewer: User) -> list[Change]:
                 entry.actor.display_name,
                 _("changed %(what)s from “%(old)s” to “%(new)s”")
                 % {
-                    "what": FIELD_NAMES.get(entry.action, entry.action),
+                    "what": FIELD_NAMES.get(entry.action) or entry.action,
                     "old": entry.from_value or "—",
                     "new": entry.to_value or "—",
                 },
