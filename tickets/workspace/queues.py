@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
+from django.core.cache import cache
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 
 DONE_STATUSES = (Status.SOLVED, Status.CLOSED)
 PAGE_SIZE = 50
+COUNTS_SECONDS = 15
 NEXT_LOOKAHEAD = 500  # "Save and next" looks this far into the view
 
 # (slug, label), in the order of the tabs.
@@ -118,15 +120,34 @@ def _tab_filter(tab: str, user: User, now: datetime) -> Q:
     return active
 
 
+def _counts_key(user: User) -> str:
+    return f"workspace:tab-counts:{user.pk}"
+
+
 def tab_counts(user: User, *, now: datetime | None = None) -> dict[str, int]:
-    """How many tickets each tab holds, in one query."""
-    now = now or timezone.now()
-    return Ticket.objects.aggregate(
-        **{
-            slug: Count("pk", filter=_tab_filter(slug, user, now))
-            for slug, _label in TABS
-        }
-    )
+    """How many tickets each tab holds: one query, reused for ``COUNTS_SECONDS``.
+
+    Counting every tab scans the open tickets, which costs more than the rest of
+    the page; the counts may lag others' changes by a few seconds (the rows
+    never do), and the engineer's own changes drop them (``tab_counts_forget``).
+    """
+    key = _counts_key(user)
+    counts = cache.get(key)
+    if counts is None:
+        now = now or timezone.now()
+        counts = Ticket.objects.aggregate(
+            **{
+                slug: Count("pk", filter=_tab_filter(slug, user, now))
+                for slug, _label in TABS
+            }
+        )
+        cache.set(key, counts, timeout=COUNTS_SECONDS)
+    return dict(counts)
+
+
+def tab_counts_forget(user: User) -> None:
+    """Count again on the next page: the user just changed tickets."""
+    cache.delete(_counts_key(user))
 
 
 def _filtered(query: QueueQuery, user: User, now: datetime) -> QuerySet[Ticket]:

@@ -37,10 +37,33 @@ from .forms import BulkForm, SaveViewForm, value_label
 from .links import queue_url
 from .models import SavedView
 from .page import ticket_page_context, ticket_page_submit
+from .rows import queue_rows_html
 
 
 def _user(request: HttpRequest) -> User:
     return cast(User, request.user)
+
+
+def site_context(model_admin: ModelAdmin, request: HttpRequest) -> dict[str, Any]:
+    """The admin's ``each_context`` without the app list, which these pages hide.
+
+    Building the list of every app and model the user may see costs more than a
+    page of queue rows, on every request; the workspace shows no nav sidebar.
+    """
+    site = model_admin.admin_site
+    script_name = request.META.get("SCRIPT_NAME", "")
+    return {
+        "site_title": site.site_title,
+        "site_header": site.site_header,
+        "site_url": script_name
+        if site.site_url == "/" and script_name
+        else site.site_url,
+        "has_permission": site.has_permission(request),
+        "available_apps": [],
+        "is_popup": False,
+        "is_nav_sidebar_enabled": False,
+        "log_entries": site.get_log_entries(request),
+    }
 
 
 def saved_views_for(user: User) -> list[SavedView]:
@@ -62,12 +85,10 @@ def queue(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponse:
         paginator.count = counts[query.tab]  # type: ignore[misc]
     page = paginator.get_page(query.page)
     rows = list(page.object_list)
-    for ticket in rows:
-        ticket.sla_now = ticket.sla_state_at(now)  # type: ignore[attr-defined]
     saved = saved_views_for(user)
     current_params = query.params()
     context = {
-        **model_admin.admin_site.each_context(request),
+        **site_context(model_admin, request),
         "opts": model_admin.model._meta,
         "title": _("Support queue"),
         "query": query,
@@ -91,6 +112,7 @@ def queue(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponse:
         ],
         "page": page,
         "rows": rows,
+        "rows_html": queue_rows_html(rows, now=now, view=current_params),
         "current_params": current_params,
         "page_url_prefix": f"{queue_url(current_params)}&page=",
         "staff": queues.staff_choices(),
@@ -135,7 +157,7 @@ def bulk_action(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponse:
             .order_by("number")
         )
         context = {
-            **model_admin.admin_site.each_context(request),
+            **site_context(model_admin, request),
             "opts": model_admin.model._meta,
             "title": _("Confirm the bulk action"),
             "form": form,
@@ -157,6 +179,7 @@ def bulk_action(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponse:
         result = bulk.tickets_bulk_change(
             actor=_user(request), ticket_ids=ids, change=change
         )
+        queues.tab_counts_forget(_user(request))
     except ServiceError as error:
         messages.error(request, error.message)
         return HttpResponseRedirect(back)
@@ -218,12 +241,13 @@ def ticket_page(
     if request.method == "POST":
         outcome = ticket_page_submit(request, ticket, view)
         if outcome.redirect:
+            queues.tab_counts_forget(_user(request))
             return HttpResponseRedirect(outcome.redirect)
         form, collisions = outcome.form, outcome.collisions
     else:
         form, collisions = None, []
     context = {
-        **model_admin.admin_site.each_context(request),
+        **site_context(model_admin, request),
         **ticket_page_context(request, ticket, form=form, view=view),
         "opts": model_admin.model._meta,
         "collisions": collisions,
@@ -265,6 +289,7 @@ def assign_to_me(
         ticket_ids=[object_id],
         change=bulk.BulkChange(action="assign", value=str(user.pk)),
     )
+    queues.tab_counts_forget(user)
     for ticket in result.changed:
         messages.success(
             request, _("%(ref)s assigned to you.") % {"ref": ticket.reference}

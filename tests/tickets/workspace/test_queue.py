@@ -186,3 +186,25 @@ def test_only_managers_share_a_view_with_everyone(maya, eli, eli_client):
     assert [(item["view"].name, item["active"]) for item in saved] == [
         ("Business P1", True)
     ]
+
+
+def test_a_hostile_subject_is_shown_as_text(eli_client):
+    TicketFactory(subject='<img src=x onerror="alert(1)">')
+
+    html = eli_client.get(reverse(QUEUE)).content.decode()
+
+    assert "<img src=x" not in html
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in html
+
+
+def test_counts_follow_the_engineers_own_bulk_action_at_once(eli, eli_client):
+    ticket = TicketFactory()
+    before = eli_client.get(reverse(QUEUE)).context["tabs"][0]["count"]
+
+    eli_client.post(
+        reverse("admin:tickets_ticket_workspace_bulk"),
+        {"tickets": [ticket.pk], "action": "assign", "value": eli.pk, "confirm": "on"},
+    )
+    after = eli_client.get(reverse(QUEUE)).context["tabs"][0]["count"]
+
+    assert (before, after) == (0, 1)  # "My open"

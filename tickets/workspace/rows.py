@@ -1,0 +1,130 @@
+"""The queue's rows as HTML, written in Python for speed.
+
+Fifty rows through the template engine cost more than everything else on the
+queue page together (tags, filters and an include per row); the same markup
+from ``format_html`` costs a tenth. Every value is escaped by ``format_html``.
+"""
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from urllib.parse import quote
+
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+
+from sla import rules as sla_rules
+
+from ..choices import Priority, Status
+from ..models import Ticket
+
+
+def absolute_time(value: datetime) -> str:
+    """'Thu 3 Dec 2026, 14:05 EST' in the active zone (strftime: no per-call parse)."""
+    local = timezone.localtime(value)
+    return f"{local:%a} {local.day} {local:%b %Y, %H:%M} {local.tzname()}"
+
+
+def duration_text(value: timedelta) -> str:
+    """'2d 4h', '3h 5m', '12m': what the countdown shows (and the page's JS too)."""
+    minutes = int(abs(value.total_seconds()) // 60)
+    days, hours, mins = minutes // 1440, (minutes % 1440) // 60, minutes % 60
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {mins}m"
+    return f"{mins}m"
+
+
+def sla_cell(
+    state: str | None, due: datetime | None, best_effort: bool, now: datetime
+) -> SafeString:
+    """The SLA badge: a live countdown with the absolute due time on hover."""
+    if state is None:
+        return mark_safe("—")
+    if state == sla_rules.MET or due is None:
+        label = {
+            sla_rules.MET: _("met"),
+            sla_rules.BREACHED: _("breached"),
+        }.get(state, _("best effort"))
+        return format_html('<span class="sla-state sla-{}">{}</span>', state, label)
+    left = due - now
+    text = (
+        _("%(t)s late") % {"t": duration_text(left)}
+        if state == sla_rules.BREACHED or left < timedelta(0)
+        else _("%(t)s left") % {"t": duration_text(left)}
+    )
+    title = _("Soft target") if best_effort else _("Due")
+    return format_html(
+        '<span class="sla-state sla-{}" data-ws-due="{}" title="{} {}">'
+        "<span data-ws-countdown>{}</span></span>",
+        state,
+        due.isoformat(),
+        title,
+        absolute_time(due),
+        text,
+    )
+
+
+def queue_rows_html(
+    tickets: Iterable[Ticket], *, now: datetime, view: str
+) -> SafeString:
+    """The ``<tr>`` of each ticket, linking to its page with the view carried on."""
+    change = reverse("admin:tickets_ticket_change", args=[0])
+    # Labels once per page: get_FOO_display() rebuilds its choices on every call.
+    priorities = {value: str(label) for value, label in Priority.choices}
+    statuses = {value: str(label) for value, label in Status.choices}
+    select = _("Select #%(n)d")
+    suffix = f"?view={quote(view)}" if view else ""
+    unassigned = format_html('<span class="quiet">{}</span>', _("Unassigned"))
+    out_of_scope = format_html(' <span class="ws-flag">{}</span>', _("out of scope"))
+
+    def row(ticket: Ticket) -> tuple[object, ...]:
+        href = change.replace("/0/", f"/{ticket.pk}/") + suffix
+        organization = ticket.organization
+        updated = ticket.last_customer_at  # type: ignore[attr-defined]
+        return (
+            ticket.pk,
+            href,
+            ticket.pk,
+            select % {"n": ticket.number},
+            ticket.number,
+            href,
+            ticket.subject,
+            ticket.subject,
+            out_of_scope if ticket.scope_exclusion else "",
+            organization.name,
+            organization.tier.name,
+            organization.name,
+            organization.tier.slug,
+            organization.tier.name,
+            ticket.priority,
+            priorities[ticket.priority],
+            sla_cell(
+                ticket.sla_state_at(now), ticket.sla_due_at, ticket.sla_best_effort, now
+            ),
+            ticket.status,
+            statuses[ticket.status],
+            ticket.assignee.display_name if ticket.assignee else unassigned,
+            absolute_time(updated),
+            f"{timezone.localtime(updated):%d %b, %H:%M}".lstrip("0"),
+        )
+
+    return format_html_join(
+        "\n",
+        '<tr data-ws-row data-id="{}" data-href="{}">'
+        '<td><input type="checkbox" name="tickets" value="{}" aria-label="{}"></td>'
+        '<td class="ws-num">{}</td>'
+        '<td class="ws-subject"><a href="{}" title="{}">{}</a>{}</td>'
+        '<td class="ws-org" title="{} · {}"><div class="ws-org-cell">'
+        '<span class="ws-org-name">{}</span> '
+        '<span class="ws-tier ws-tier-{}">{}</span></div></td>'
+        '<td><span class="priority priority-{}">{}</span></td>'
+        '<td class="ws-sla">{}</td>'
+        '<td class="ws-status"><span class="ws-status-{}">{}</span></td>'
+        '<td class="ws-assignee">{}</td>'
+        '<td class="ws-updated" title="{}">{}</td></tr>',
+        (row(ticket) for ticket in tickets),
+    )
