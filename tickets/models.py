@@ -260,6 +260,15 @@ class Ticket(models.Model):
                 fields=["priority", "sla_best_effort", "sla_due_at"],
                 name="ticket_sla_queue",
             ),
+            # The workspace's open tabs (tickets.workspace.queues): a few thousand
+            # open tickets among all the solved and closed ones.
+            models.Index(
+                fields=["priority", "sla_best_effort", "sla_due_at"],
+                name="ticket_open_queue",
+                condition=Q(
+                    status__in=["new", "open", "waiting_on_customer", "on_hold"]
+                ),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -85,6 +85,7 @@ def queue(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponse:
         paginator.count = counts[query.tab]  # type: ignore[misc]
     page = paginator.get_page(query.page)
     rows = list(page.object_list)
+    queues.last_customer_updates(rows)
     saved = saved_views_for(user)
     current_params = query.params()
     context = {
