@@ -45,9 +45,12 @@ class _PersonalOrShared(admin.ModelAdmin):
             request, obj
         )
 
-    def get_exclude(self, request: HttpRequest, obj: Any = None) -> Any:
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         # Without the share permission a row is always one's own.
-        return () if self._may_share(request) else ("owner",)
+        fields = super().get_fields(request, obj)
+        if self._may_share(request):
+            return fields
+        return [name for name in fields if name != "owner"]
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
         return {"owner": request.user.pk}

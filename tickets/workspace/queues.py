@@ -66,6 +66,8 @@ class QueueQuery:
     priority: int | None = None
     tier: str = ""
     assignee: str = ""  # a user id, or "none"
+    version: str = ""  # "unsupported" or "supported" (the lifecycle's verdict)
+    sla: str = ""  # one of sla.rules.SLA_STATES
     page: int = 1
 
     @classmethod
@@ -74,6 +76,8 @@ class QueueQuery:
         tab = params.get("view", DEFAULT_TAB)
         priority = params.get("priority", "")
         assignee = params.get("assignee", "")
+        version = params.get("version", "")
+        sla = params.get("sla", "")
         page = params.get("page", "1")
         return cls(
             tab=tab if tab in TAB_SLUGS else DEFAULT_TAB,
@@ -81,6 +85,8 @@ class QueueQuery:
             priority=int(priority) if priority in {str(p) for p in Priority} else None,
             tier=params.get("tier", "")[:50],
             assignee=assignee if assignee == "none" or assignee.isdigit() else "",
+            version=version if version in ("unsupported", "supported") else "",
+            sla=sla if sla in sla_rules.SLA_STATES else "",
             page=int(page) if page.isdigit() and 0 < len(page) < 6 else 1,
         )
 
@@ -93,13 +99,22 @@ class QueueQuery:
             "priority": "" if query.priority is None else str(query.priority),
             "tier": query.tier,
             "assignee": query.assignee,
+            "version": query.version,
+            "sla": query.sla,
         }
         values.update({k: str(v) for k, v in overrides.items()})
         return urlencode({k: v for k, v in values.items() if v not in ("", "1")})
 
     @property
     def is_filtered(self) -> bool:
-        return bool(self.q or self.priority is not None or self.tier or self.assignee)
+        return bool(
+            self.q
+            or self.priority is not None
+            or self.tier
+            or self.assignee
+            or self.version
+            or self.sla
+        )
 
 
 def _tab_filter(tab: str, user: User, now: datetime) -> Q:
@@ -168,6 +183,13 @@ def _filtered(query: QueueQuery, user: User, now: datetime) -> QuerySet[Ticket]:
         tickets = tickets.filter(assignee__isnull=True)
     elif query.assignee:
         tickets = tickets.filter(assignee_id=int(query.assignee))
+    if query.version:
+        unsupported = Q(version_support_ends_on__lt=now.date())
+        tickets = tickets.filter(
+            unsupported if query.version == "unsupported" else ~unsupported
+        )
+    if query.sla:
+        tickets = tickets_in_sla_state(tickets, query.sla, now=now)
     if query.q:
         term = query.q
         match = (

@@ -12,11 +12,12 @@ from urllib.parse import quote
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from sla import rules as sla_rules
 
+from ..admin_policy import _flags as policy_flags
 from ..choices import Priority, Status
 from ..models import Ticket
 
@@ -43,7 +44,7 @@ def sla_cell(
 ) -> SafeString:
     """The SLA badge: a live countdown with the absolute due time on hover."""
     if state is None:
-        return mark_safe("—")
+        return format_html("{}", "—")
     if state == sla_rules.MET or due is None:
         label = {
             sla_rules.MET: _("met"),
@@ -79,7 +80,6 @@ def queue_rows_html(
     select = _("Select #%(n)d")
     suffix = f"?view={quote(view)}" if view else ""
     unassigned = format_html('<span class="quiet">{}</span>', _("Unassigned"))
-    out_of_scope = format_html(' <span class="ws-flag">{}</span>', _("out of scope"))
 
     def row(ticket: Ticket) -> tuple[object, ...]:
         href = change.replace("/0/", f"/{ticket.pk}/") + suffix
@@ -94,7 +94,11 @@ def queue_rows_html(
             href,
             ticket.subject,
             ticket.subject,
-            out_of_scope if ticket.scope_exclusion else "",
+            format_html_join(
+                "",
+                ' <span class="ws-flag policy-flag-{}">{}</span>',
+                policy_flags(ticket),
+            ),
             organization.name,
             organization.tier.name,
             organization.name,

@@ -29,6 +29,7 @@ from django.utils.translation import ngettext
 
 from scalr_support.accounts.models import User
 from scalr_support.common.errors import ServiceError
+from sla.admin import STATE_LABELS
 
 from ..models import SupportTier, Ticket
 from . import bulk, presence, queues
@@ -121,6 +122,7 @@ def queue(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponse:
         "priorities": [(p.value, p.label) for p in queues.Priority],
         "bulk_actions": bulk.ACTIONS,
         "statuses": [(s.value, s.label) for s in queues.Status],
+        "sla_states": list(STATE_LABELS.items()),
         "can_change": model_admin.has_change_permission(request),
         "can_share_views": user.has_perm("tickets.share_savedview"),
         "now": now,

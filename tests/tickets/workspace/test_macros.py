@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from tests.conftest import signed_in
-from tickets.models import Macro
+from tickets.models import Macro, SavedView
 from tickets.workspace.macros import macro_render, placeholder_errors
 from tickets.workspace.models import AssigneeAction
 
@@ -119,3 +119,15 @@ def test_a_manager_shares_a_macro_and_unknown_placeholders_are_refused(maya):
     assert "Unknown placeholders: settings.DEBUG" in refused.content.decode()
     macro = Macro.objects.get()
     assert (macro.title, macro.owner, macro.set_priority) == ("Escalate", None, 1)
+
+
+def test_an_engineer_adds_a_saved_view_in_the_admin_as_their_own(eli, eli_client):
+    page = eli_client.get(reverse("admin:tickets_savedview_add"))
+    eli_client.post(
+        reverse("admin:tickets_savedview_add"),
+        {"name": "Mine", "query": "view=mine", "position": "0"},
+    )
+
+    assert page.status_code == 200
+    assert 'name="owner"' not in page.content.decode()
+    assert SavedView.objects.get().owner == eli
