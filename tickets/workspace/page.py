@@ -2,6 +2,7 @@
 
 import copy
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, cast
 
 from django.contrib import messages
@@ -14,7 +15,7 @@ from scalr_support.common.errors import ServiceError
 from sla import selectors as sla_selectors
 
 from .. import lifecycle, services, sessions
-from ..choices import ACTIVE_STATUSES
+from ..choices import ACTIVE_STATUSES, Status
 from ..models import Contact, Ticket
 from ..selectors import ticket_page_thread
 from . import presence, queues
@@ -46,9 +47,46 @@ def _thread(ticket: Ticket, user: User) -> tuple[list[Any], list[Any]]:
             "actor__last_name",
         )
     )
-    entries: list[Any] = [*thread.entries, *audit]
+    entries: list[Any] = [*thread.entries, *audit, *_unaudited_endings(ticket, audit)]
     entries.sort(key=lambda entry: (entry.created_at, entry.kind != "comment"))
     return thread.description_attachments, entries
+
+
+@dataclass(frozen=True)
+class Ending:
+    """The ticket was solved or closed outside the workspace (portal, auto-close)."""
+
+    status: str
+    created_at: datetime
+    kind: str = "ending"
+
+
+def _unaudited_endings(ticket: Ticket, audit: list[TicketAudit]) -> list[Ending]:
+    """The latest solve and close, from the ticket's own times, unless audited.
+
+    Customers mark tickets solved in the portal and the sweep closes solved
+    tickets; neither writes a workspace audit row, but both set ``solved_at`` or
+    ``closed_at``, which the thread can show without an actor.
+    """
+    endings = []
+    for status, moment in (
+        (Status.SOLVED, ticket.solved_at),
+        (Status.CLOSED, ticket.closed_at),
+    ):
+        label = str(Status(status).label)
+        audited = (
+            any(
+                entry.action == AuditAction.STATUS
+                and entry.to_value == label
+                and abs((entry.created_at - moment).total_seconds()) < 5
+                for entry in audit
+            )
+            if moment
+            else True
+        )
+        if moment and not audited:
+            endings.append(Ending(status=label, created_at=moment))
+    return endings
 
 
 def ticket_page_context(
