@@ -7,14 +7,18 @@ from typing import Any, cast
 
 from django.contrib import messages
 from django.http import HttpRequest, QueryDict
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from scalr_support.accounts.models import User
 from scalr_support.common.errors import ServiceError
 from sla import selectors as sla_selectors
+from sla import services as sla_services
 
 from .. import lifecycle, services, sessions
+from ..cache import fragment
 from ..choices import ACTIVE_STATUSES, Status
 from ..models import Contact, Ticket
 from ..selectors import ticket_page_thread
@@ -50,6 +54,84 @@ def _thread(ticket: Ticket, user: User) -> tuple[list[Any], list[Any]]:
     entries: list[Any] = [*thread.entries, *audit, *_unaudited_endings(ticket, audit)]
     entries.sort(key=lambda entry: (entry.created_at, entry.kind != "comment"))
     return thread.description_attachments, entries
+
+
+def thread_html(ticket: Ticket, user: User) -> str:
+    """The rendered conversation, shared by every engineer until the ticket changes.
+
+    It is the same for all staff (they all read internal notes) and holds no
+    per-viewer part: the form, the CSRF token and presence are rendered around it.
+    Valid under the organisation's version (bumped on commit of any write to the
+    ticket, its comments, priority changes, files, sessions or audit rows) and the
+    ticket's ``updated_at`` (moved by every service write and by the auto-close).
+    """
+    if not user.is_staff:
+        raise PermissionError("the workspace thread includes internal notes")
+
+    def render() -> str:
+        description_files, entries = _thread(ticket, user)
+        return render_to_string(
+            "admin/tickets/workspace/_thread.html",
+            {
+                "ticket": ticket,
+                "thread": entries,
+                "description_attachments": description_files,
+            },
+        )
+
+    # The fragment is our own template's autoescaped output (content sanitised).
+    return mark_safe(  # noqa: S308
+        fragment(
+            organization_id=ticket.organization_id,
+            name="ws-thread",
+            parts=(ticket.pk, ticket.updated_at.isoformat()),
+            render=render,
+        )
+    )
+
+
+def side_html(ticket: Ticket) -> str:
+    """The SLA and organisation panels, shared like the thread.
+
+    Besides the organisation's version (which every write to its tickets and
+    contacts bumps), the key holds the ticket's SLA fields, which the SLA engine
+    moves whenever a clock changes. Relative times ("3 hours left") are refreshed
+    by the page's script; the entry expires a minute after it was rendered.
+    """
+
+    def render() -> str:
+        organization = ticket.organization
+        contacts = list(
+            Contact.objects.filter(organization=organization, is_technical_contact=True)
+            .select_related("user")
+            .only("user__email", "user__first_name", "user__last_name")
+            .order_by("user__first_name", "user__email")
+        )
+        others = list(
+            Ticket.objects.filter(organization=organization, status__in=ACTIVE_STATUSES)
+            .exclude(pk=ticket.pk)
+            .only("number", "subject", "priority", "status")
+            .order_by("priority", "-last_activity_at")[:OTHER_TICKETS_SHOWN]
+        )
+        return render_to_string(
+            "admin/tickets/workspace/_side.html",
+            {
+                "ticket": ticket,
+                "sla_clocks": sla_selectors.ticket_clocks_explained(ticket),
+                "contacts": contacts,
+                "other_tickets": others,
+            },
+        )
+
+    sla_state = [getattr(ticket, name) for name in sla_services.TICKET_SLA_FIELDS]
+    return mark_safe(  # noqa: S308 - our own template's autoescaped output
+        fragment(
+            organization_id=ticket.organization_id,
+            name="ws-side",
+            parts=(ticket.pk, ticket.updated_at.isoformat(), *sla_state),
+            render=render,
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -99,31 +181,14 @@ def ticket_page_context(
             instance=copy.copy(ticket),
             initial={"seen": Seen.of(ticket).token(), "view": view},
         )
-    description_files, entries = _thread(ticket, user)
-    organization = ticket.organization
-    contacts = list(
-        Contact.objects.filter(organization=organization, is_technical_contact=True)
-        .select_related("user")
-        .only("user__email", "user__first_name", "user__last_name")
-        .order_by("user__first_name", "user__email")
-    )
-    others = list(
-        Ticket.objects.filter(organization=organization, status__in=ACTIVE_STATUSES)
-        .exclude(pk=ticket.pk)
-        .only("number", "subject", "priority", "status")
-        .order_by("priority", "-last_activity_at")[:OTHER_TICKETS_SHOWN]
-    )
     return {
         "title": f"{ticket.reference} {ticket.subject}",
         "ticket": ticket,
         "original": ticket,
         "form": form,
         "media": form.media,
-        "description_attachments": description_files,
-        "thread": entries,
-        "sla_clocks": sla_selectors.ticket_clocks_explained(ticket),
-        "contacts": contacts,
-        "other_tickets": others,
+        "thread_html": thread_html(ticket, user),
+        "side_html": side_html(ticket),
         "version_unsupported": lifecycle.is_unsupported(
             ticket.version_support_ends_on, timezone.now().date()
         ),
