@@ -1,6 +1,9 @@
 """The workspace's audit rows: who changed what on a ticket, written with the change."""
 
+import contextlib
 import uuid
+from collections.abc import Iterator
+from contextvars import ContextVar
 
 from django.db import transaction
 
@@ -17,6 +20,25 @@ AUDITED_FIELDS: dict[str, str] = {
     AuditAction.SCOPE: "scope_exclusion",
     AuditAction.PRIORITY: "priority",
 }
+
+
+# The bulk action in progress: rows the services write during it share its batch.
+_current_batch: ContextVar[uuid.UUID | None] = ContextVar("audit_batch", default=None)
+
+
+@contextlib.contextmanager
+def batch_of(batch: uuid.UUID) -> Iterator[None]:
+    """Give the audit rows written inside (by the services too) one bulk ``batch``."""
+    token = _current_batch.set(batch)
+    try:
+        yield
+    finally:
+        _current_batch.reset(token)
+
+
+# Recorded by ``tickets.services`` itself, whichever way the change came (API,
+# portal, email, admin, bulk): the workspace does not record these again.
+SERVICE_AUDITED = frozenset({AuditAction.STATUS, AuditAction.ASSIGNEE})
 
 
 def _shown(ticket: Ticket, field: str, people: dict[int, User]) -> str:
@@ -60,7 +82,7 @@ def audit_differences(
             action=action,
             from_value=_shown(before, AUDITED_FIELDS[action], people)[:200],
             to_value=_shown(after, AUDITED_FIELDS[action], people)[:200],
-            batch=batch,
+            batch=batch or _current_batch.get(),
         )
         for action in changed
     ]

@@ -21,7 +21,14 @@ from scalr_support.common.errors import NotAllowed, ServiceError, ValidationFail
 from .. import services
 from ..choices import CommentSource, Priority, Status
 from ..models import Ticket
-from .audit import audit_differences, audit_note, snapshot
+from .audit import (
+    AUDITED_FIELDS,
+    SERVICE_AUDITED,
+    audit_differences,
+    audit_note,
+    batch_of,
+    snapshot,
+)
 from .models import new_batch
 
 logger = logging.getLogger(__name__)
@@ -160,14 +167,20 @@ def tickets_bulk_change(
                 if ticket is None:
                     continue
                 before = snapshot(ticket)
-                if not _apply_one(ticket, actor, change, assignee):
+                with batch_of(batch):
+                    applied = _apply_one(ticket, actor, change, assignee)
+                if not applied:
                     result.unchanged.append(ticket)
                     continue
                 if change.action == "note":
                     audit_note(ticket=ticket, actor=actor, batch=batch)
                 else:
                     audit_differences(
-                        before=before, after=ticket, actor=actor, batch=batch
+                        before=before,
+                        after=ticket,
+                        actor=actor,
+                        batch=batch,
+                        actions=frozenset(AUDITED_FIELDS) - SERVICE_AUDITED,
                     )
         except ServiceError as error:
             if ticket is not None:

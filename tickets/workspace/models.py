@@ -132,11 +132,13 @@ class AuditAction(models.TextChoices):
 
 
 class TicketAudit(models.Model):
-    """One change an engineer made from the workspace, who made it and when.
+    """One change to a ticket, who made it and when.
 
-    Written in the transaction of the change itself (``tickets.workspace.audit``);
-    a bulk action writes one row per ticket, sharing its ``batch``. The ticket
-    page shows status and assignee changes from here in the thread.
+    Written in the transaction of the change itself (``tickets.workspace.audit``):
+    status and assignee changes by ``tickets.services`` whichever way they came
+    (portal, API, email, admin), the other fields by the workspace. A bulk action
+    writes one row per ticket, sharing its ``batch``. The ticket page shows status,
+    assignee and scope changes from here in the thread.
     """
 
     kind = "audit"  # thread entry type, for templates

@@ -11,10 +11,12 @@ from scalr_support.accounts.models import User
 
 from .. import services, sessions
 from ..models import Ticket
-from .audit import AUDITED_FIELDS, audit_differences, snapshot
+from .audit import AUDITED_FIELDS, SERVICE_AUDITED, audit_differences, snapshot
 from .models import AuditAction
 
-PAGE_AUDITED = frozenset(AUDITED_FIELDS) - {AuditAction.PRIORITY}
+# The priority's own row (PriorityChange) is its audit; the services record the
+# status and assignee changes.
+PAGE_AUDITED = frozenset(AUDITED_FIELDS) - {AuditAction.PRIORITY} - SERVICE_AUDITED
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,6 @@ def ticket_page_save(
                 note=session.note,
             )
             locked.refresh_from_db(fields=["status", "updated_at", "last_activity_at"])
-        # The priority's own row (PriorityChange) is its audit, shown in the thread.
         audit_differences(
             before=before, after=locked, actor=actor, actions=PAGE_AUDITED
         )

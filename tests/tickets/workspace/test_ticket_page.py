@@ -281,7 +281,9 @@ def test_seen_tokens_round_trip_and_garbage_is_ignored(file_ticket):
     assert Seen.parse("x|y|z|w|v") is None
 
 
-def test_a_customers_solve_shows_in_the_thread_once(eli_client, alice, file_ticket):
+def test_a_customers_solve_shows_in_the_thread_once_with_who(
+    eli_client, alice, file_ticket
+):
     by_customer = file_ticket(subject="solved by the customer")
     services.ticket_status_change(ticket=by_customer, actor=alice.user, status="solved")
     by_us = file_ticket(subject="solved by us")
@@ -290,6 +292,10 @@ def test_a_customers_solve_shows_in_the_thread_once(eli_client, alice, file_tick
     customer_page = eli_client.get(page_url(by_customer)).content.decode()
     our_page = eli_client.get(page_url(by_us)).content.decode()
 
-    assert "The ticket became <strong>Solved</strong>" in customer_page
+    assert "The ticket became" not in customer_page
+    assert (
+        f"<strong>{alice.user.display_name}</strong>\n      changed the status from"
+        " New to <strong>Solved</strong>"
+    ) in customer_page
     assert "The ticket became" not in our_page
     assert "changed the status from New to <strong>Solved</strong>" in our_page
