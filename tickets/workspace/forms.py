@@ -18,32 +18,24 @@ from .macros import placeholder_errors
 from .models import Macro
 
 
-class QuickSelect(forms.Select):
-    """A select rendered in Python: the template-per-option of Django's widget
-    costs more than the rest of the ticket page's side panel."""
+def _quick_render(widget: forms.Widget, name: str, value: Any, attrs: Any) -> str:
+    """An input, textarea or select as Django's own templates would write it.
 
-    def render(
-        self,
-        name: str,
-        value: Any,
-        attrs: dict[str, Any] | None = None,
-        renderer: Any = None,
-    ) -> SafeString:
-        final = self.build_attrs(self.attrs, {**(attrs or {}), "name": name})
-        chosen = {str(v) for v in self.format_value(value)}
+    In Python: Django's widget templates (one per option of a select) cost more
+    than the rest of the ticket page's side panel.
+    """
+    if isinstance(widget, forms.Select):
+        final = widget.build_attrs(widget.attrs, {**(attrs or {}), "name": name})
+        chosen = {str(v) for v in widget.format_value(value)}
         options = format_html_join(
             "",
             '<option value="{}"{}>{}</option>',
             (
                 (key, " selected" if key in chosen else "", label)
-                for key, label in ((str(v), label) for v, label in self.choices)
+                for key, label in ((str(v), label) for v, label in widget.choices)
             ),
         )
         return format_html("<select{}>{}</select>", flatatt(final), options)
-
-
-def _quick_render(widget: forms.Widget, name: str, value: Any, attrs: Any) -> str:
-    """An input or textarea as Django's own templates would write it, in Python."""
     context = widget.get_context(name, value, attrs)["widget"]
     if isinstance(widget, forms.Textarea):
         return format_html(
@@ -73,6 +65,10 @@ class _QuickWidget:
         renderer: Any = None,
     ) -> SafeString:
         return SafeString(_quick_render(cast(forms.Widget, self), name, value, attrs))
+
+
+class QuickSelect(_QuickWidget, forms.Select):
+    pass
 
 
 class QuickTextInput(_QuickWidget, forms.TextInput):
@@ -132,10 +128,10 @@ class TicketPageForm(ServiceErrorMixin, TicketTriageForm):
                 field = cast(forms.ChoiceField, self.fields[name])
                 field.widget = QuickSelect(attrs=field.widget.attrs)
                 field.widget.choices = field.choices  # type: ignore[attr-defined]
-        for field in self.fields.values():
-            quick = QUICK_WIDGETS.get(type(field.widget))
+        for form_field in self.fields.values():
+            quick = QUICK_WIDGETS.get(type(form_field.widget))
             if quick is not None:
-                field.widget.__class__ = quick
+                form_field.widget.__class__ = quick
 
 
 class BulkForm(forms.Form):
