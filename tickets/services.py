@@ -39,7 +39,7 @@ from .models import Attachment, Comment, Contact, PriorityChange, Ticket
 from .numbering import ticket_number_next
 from .selectors import contact_for_user
 from .workspace import audit as workspace_audit
-from .workspace.models import AuditAction
+from .workspace.models import AuditAction, TicketAudit
 
 logger = logging.getLogger(__name__)
 
@@ -353,6 +353,7 @@ def _tickets_follow(comments: Sequence[Comment]) -> dict[int, list[str]]:
     save of each ticket.
     """
     fields: dict[int, list[str]] = {}
+    audit: list[TicketAudit] = []  # the status changes, saved in one statement
     for comment in comments:
         ticket = comment.ticket
         changed = fields.setdefault(ticket.pk, ["updated_at"])
@@ -365,10 +366,16 @@ def _tickets_follow(comments: Sequence[Comment]) -> dict[int, list[str]]:
         if status != ticket.status:
             before = workspace_audit.snapshot(ticket)
             _apply_status(ticket, status, comment.created_at, changed)
-            workspace_audit.audit_differences(
-                before=before, after=ticket, actor=comment.author, actions=AUDIT_STATUS
+            audit.extend(
+                workspace_audit.audit_rows(
+                    before=before,
+                    after=ticket,
+                    actor=comment.author,
+                    actions=AUDIT_STATUS,
+                )
             )
     sla_services.response_clocks_handle_comments(comments, save_with=fields)
+    workspace_audit.audit_save(audit)
     return fields
 
 

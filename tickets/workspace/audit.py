@@ -50,6 +50,53 @@ def _shown(ticket: Ticket, field: str, people: dict[int, User]) -> str:
     return str(display()) if display and value not in ("", None) else str(value or "")
 
 
+def audit_rows(
+    *,
+    before: Ticket,
+    after: Ticket,
+    actor: User,
+    batch: uuid.UUID | None = None,
+    actions: frozenset[str] = frozenset(AUDITED_FIELDS),
+) -> list[TicketAudit]:
+    """The unsaved rows for each audited field that differs between two states.
+
+    For a caller that changes many tickets and saves all their rows at once
+    (``audit_save``); the others use ``audit_differences``.
+    """
+    changed = [
+        action
+        for action, field in AUDITED_FIELDS.items()
+        if action in actions and getattr(before, field) != getattr(after, field)
+    ]
+    if not changed:
+        return []
+    people = (
+        User.objects.in_bulk(
+            {before.assignee_id, after.assignee_id} - {None}  # type: ignore[arg-type]
+        )
+        if AuditAction.ASSIGNEE in changed
+        else {}
+    )
+    return [
+        TicketAudit(
+            ticket_id=after.pk,
+            actor=actor,
+            action=action,
+            from_value=_shown(before, AUDITED_FIELDS[action], people)[:200],
+            to_value=_shown(after, AUDITED_FIELDS[action], people)[:200],
+            batch=batch or _current_batch.get(),
+        )
+        for action in changed
+    ]
+
+
+def audit_save(rows: list[TicketAudit]) -> list[TicketAudit]:
+    """Save audit rows in one statement, inside the transaction of their change."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit rows are written in the change's transaction")
+    return TicketAudit.objects.bulk_create(rows) if rows else []
+
+
 def audit_differences(
     *,
     before: Ticket,
@@ -63,30 +110,11 @@ def audit_differences(
     Call inside the transaction that made the change, so the rows commit (or roll
     back) with it.
     """
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("audit rows are written in the change's transaction")
-    changed = [
-        action
-        for action, field in AUDITED_FIELDS.items()
-        if action in actions and getattr(before, field) != getattr(after, field)
-    ]
-    if not changed:
-        return []
-    people = User.objects.in_bulk(
-        {before.assignee_id, after.assignee_id} - {None}  # type: ignore[arg-type]
-    )
-    rows = [
-        TicketAudit(
-            ticket_id=after.pk,
-            actor=actor,
-            action=action,
-            from_value=_shown(before, AUDITED_FIELDS[action], people)[:200],
-            to_value=_shown(after, AUDITED_FIELDS[action], people)[:200],
-            batch=batch or _current_batch.get(),
+    return audit_save(
+        audit_rows(
+            before=before, after=after, actor=actor, batch=batch, actions=actions
         )
-        for action in changed
-    ]
-    return TicketAudit.objects.bulk_create(rows)
+    )
 
 
 def audit_note(*, ticket: Ticket, actor: User, batch: uuid.UUID | None) -> TicketAudit:
