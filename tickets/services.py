@@ -367,12 +367,7 @@ def _tickets_follow(comments: Sequence[Comment]) -> dict[int, list[str]]:
             before = workspace_audit.snapshot(ticket)
             _apply_status(ticket, status, comment.created_at, changed)
             audit.extend(
-                workspace_audit.audit_rows(
-                    before=before,
-                    after=ticket,
-                    actor=comment.author,
-                    actions=AUDIT_STATUS,
-                )
+                workspace_audit.audit_rows(before, ticket, comment.author, AUDIT_STATUS)
             )
     sla_services.response_clocks_handle_comments(comments, save_with=fields)
     workspace_audit.audit_save(audit)

@@ -51,12 +51,7 @@ def _shown(ticket: Ticket, field: str, people: dict[int, User]) -> str:
 
 
 def audit_rows(
-    *,
-    before: Ticket,
-    after: Ticket,
-    actor: User,
-    batch: uuid.UUID | None = None,
-    actions: frozenset[str] = frozenset(AUDITED_FIELDS),
+    before: Ticket, after: Ticket, actor: User, actions: frozenset[str]
 ) -> list[TicketAudit]:
     """The unsaved rows for each audited field that differs between two states.
 
@@ -84,7 +79,7 @@ def audit_rows(
             action=action,
             from_value=_shown(before, AUDITED_FIELDS[action], people)[:200],
             to_value=_shown(after, AUDITED_FIELDS[action], people)[:200],
-            batch=batch or _current_batch.get(),
+            batch=_current_batch.get(),
         )
         for action in changed
     ]
@@ -110,11 +105,10 @@ def audit_differences(
     Call inside the transaction that made the change, so the rows commit (or roll
     back) with it.
     """
-    return audit_save(
-        audit_rows(
-            before=before, after=after, actor=actor, batch=batch, actions=actions
-        )
-    )
+    rows = audit_rows(before, after, actor, actions)
+    for row in rows:
+        row.batch = batch or row.batch
+    return audit_save(rows)
 
 
 def audit_note(*, ticket: Ticket, actor: User, batch: uuid.UUID | None) -> TicketAudit:
