@@ -1,6 +1,6 @@
 """Shared fixtures: real PostgreSQL and Redis, isolated media, signed-in clients."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -47,6 +47,25 @@ def _fresh_cache() -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def settle_cache_bumps(db: None) -> Callable[[], None]:
+    """Apply the cache invalidations the set-up left waiting for its commit.
+
+    A test runs in one transaction that never commits, so the contacts and tickets
+    its fixtures made keep their organisation's version bump pending; like any
+    writer, the thread then neither reads nor stores that organisation's cached
+    fragments. Calling the returned function is that commit.
+    """
+    from tickets import cache as ticket_cache
+
+    def settle() -> None:
+        bumps = ticket_cache._current_bumps()
+        if bumps is not None:
+            bumps()
+
+    return settle
 
 
 @pytest.fixture

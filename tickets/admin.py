@@ -372,6 +372,30 @@ class TicketAdmin(admin.ModelAdmin):
                 )
         return super().changeform_view(request, object_id, form_url, extra_context)
 
+    # The engineer's workspace (tickets/workspace) replaces the stock pages.
+    def get_urls(self) -> list[Any]:
+        from .workspace import views as workspace
+
+        return [*workspace.urls(self), *super().get_urls()]
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> Any:
+        from .workspace import views as workspace
+
+        return workspace.queue(self, request)
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> Any:
+        from .workspace import views as workspace
+
+        return workspace.ticket_page(self, request, object_id)
+
     @admin.action(description=_("Assign selected tickets to me"))
     def assign_to_me(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> None:
         count = 0
@@ -386,6 +410,8 @@ class TicketAdmin(admin.ModelAdmin):
             messages.SUCCESS,
         )
 
+
+from .workspace import admin as _workspace_admin  # noqa: E402, F401  (registers)
 
 admin.site.site_header = _("Scalr Support")
 admin.site.site_title = _("Scalr Support admin")

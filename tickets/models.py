@@ -276,6 +276,15 @@ class Ticket(models.Model):
                 fields=["priority", "sla_best_effort", "sla_due_at"],
                 name="ticket_sla_queue",
             ),
+            # The workspace's open tabs (tickets.workspace.queues): a few thousand
+            # open tickets among all the solved and closed ones.
+            models.Index(
+                fields=["priority", "sla_best_effort", "sla_due_at"],
+                name="ticket_open_queue",
+                condition=Q(
+                    status__in=["new", "open", "waiting_on_customer", "on_hold"]
+                ),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -511,3 +520,6 @@ from .customer_models import (  # noqa: E402, F401
     SatisfactionRating,
     TicketFollower,
 )
+
+# The workspace models (canned replies, saved views, audit) live in their package.
+from .workspace.models import Macro, SavedView, TicketAudit  # noqa: E402, F401

@@ -40,6 +40,8 @@ from .markdown import render_markdown
 from .models import Attachment, Comment, Contact, PriorityChange, Ticket
 from .numbering import ticket_number_next
 from .selectors import contact_for_user
+from .workspace import audit as workspace_audit
+from .workspace.models import AuditAction, TicketAudit
 
 logger = logging.getLogger(__name__)
 
@@ -356,6 +358,7 @@ def _tickets_follow(comments: Sequence[Comment]) -> dict[int, list[str]]:
     save of each ticket.
     """
     fields: dict[int, list[str]] = {}
+    audit: list[TicketAudit] = []  # the status changes, saved in one statement
     for comment in comments:
         ticket = comment.ticket
         changed = fields.setdefault(ticket.pk, ["updated_at"])
@@ -366,8 +369,13 @@ def _tickets_follow(comments: Sequence[Comment]) -> dict[int, list[str]]:
             changed.append("last_activity_at")
         status = _status_after_comment(ticket.status, by_staff=comment.author.is_staff)
         if status != ticket.status:
+            before = workspace_audit.snapshot(ticket)
             _apply_status(ticket, status, comment.created_at, changed)
+            audit.extend(
+                workspace_audit.audit_rows(before, ticket, comment.author, AUDIT_STATUS)
+            )
     sla_services.response_clocks_handle_comments(comments, save_with=fields)
+    workspace_audit.audit_save(audit)
     return fields
 
 
@@ -387,6 +395,12 @@ CUSTOMER_STATUS_MOVES: dict[str, frozenset[str]] = {
     ),
     Status.OPEN: frozenset({Status.SOLVED}),
 }
+
+
+# Status and assignee changes get a workspace audit row (who, from, to) in their
+# own transaction, whichever way they came; the engineers' thread shows them.
+AUDIT_STATUS = frozenset({AuditAction.STATUS})
+AUDIT_ASSIGNEE = frozenset({AuditAction.ASSIGNEE})
 
 
 def ticket_status_change(*, ticket: Ticket, actor: User, status: str) -> Ticket:
@@ -411,8 +425,12 @@ def ticket_status_change(*, ticket: Ticket, actor: User, status: str) -> Ticket:
         now = timezone.now()
         fields = ["updated_at", "last_activity_at"]
         locked.last_activity_at = now
+        before = workspace_audit.snapshot(locked)
         _apply_status(locked, status, now, fields)
         locked.save(update_fields=fields)
+        workspace_audit.audit_differences(
+            before=before, after=locked, actor=actor, actions=AUDIT_STATUS
+        )
         ticket_events.status_changed(locked, by_user_id=actor.pk)
     _refresh(ticket, locked)
     return locked
@@ -464,8 +482,12 @@ def ticket_assign(*, ticket: Ticket, actor: User, assignee: User | None) -> Tick
         )
     with transaction.atomic():
         locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        before = workspace_audit.snapshot(locked)
         locked.assignee = assignee
         locked.save(update_fields=["assignee", "updated_at"])
+        workspace_audit.audit_differences(
+            before=before, after=locked, actor=actor, actions=AUDIT_ASSIGNEE
+        )
     _refresh(ticket, locked)
     return locked
 

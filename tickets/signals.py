@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models.signals import post_delete, post_save
 
 from .cache import organization_changed
-from .models import Attachment, Comment, PriorityChange, SupportSession, Ticket
+from .models import Attachment, Comment, Contact, PriorityChange, SupportSession, Ticket
 
 
 def _ticket_changed(sender: type, instance: Ticket, **kwargs: Any) -> None:
@@ -29,12 +29,21 @@ def _child_changed(sender: type, instance: Any, **kwargs: Any) -> None:
         organization_changed(organization_id)
 
 
+def _contact_changed(sender: type, instance: Contact, **kwargs: Any) -> None:
+    organization_changed(instance.organization_id)  # the workspace lists contacts
+
+
 def connect() -> None:
+    from .workspace.models import TicketAudit  # the workspace thread shows them
+
     for signal in (post_save, post_delete):
         signal.connect(
             _ticket_changed, sender=Ticket, dispatch_uid=f"cache-ticket-{signal}"
         )
-        for model in (Comment, PriorityChange, Attachment, SupportSession):
+        signal.connect(
+            _contact_changed, sender=Contact, dispatch_uid=f"cache-contact-{signal}"
+        )
+        for model in (Comment, PriorityChange, Attachment, SupportSession, TicketAudit):
             signal.connect(
                 _child_changed,
                 sender=model,

@@ -46,6 +46,10 @@ ENGINEER_PERMISSIONS: list[tuple[str, str, tuple[str, ...]]] = [
     ("tickets", "invitation", ("view",)),
     ("tickets", "satisfactionrating", ("view",)),
     ("tickets", "ticketfollower", ("view",)),
+    # The workspace (tickets/workspace): own macros and views; shared ones below.
+    ("tickets", "macro", ("view", "add", "change", "delete")),
+    ("tickets", "savedview", ("view", "add", "change", "delete")),
+    ("tickets", "ticketaudit", ("view",)),
 ]
 MANAGER_PERMISSIONS: list[tuple[str, str, tuple[str, ...]]] = [
     *ENGINEER_PERMISSIONS,
@@ -63,6 +67,8 @@ MANAGER_PERMISSIONS: list[tuple[str, str, tuple[str, ...]]] = [
     ("maintenance", "maintenancewindow", ("add", "change")),
     ("maintenance", "slackannouncement", ("retry",)),  # send a failed post again
     ("notifications", "failingaddress", ("delete",)),  # mail the address again
+    ("tickets", "macro", ("share",)),  # shared macros
+    ("tickets", "savedview", ("share",)),  # saved views for everyone
 ]
 
 

@@ -230,6 +230,16 @@ ROUTES: dict[str, Policy] = {
     "admin:sla_attainment": page(
         (302, 302, 302, 302, 403, 200), (302, 302, 302, 302, 403, 200)
     ),
+    # The engineers' workspace (tickets/workspace): POST-only helpers of the queue
+    # and the ticket page. A bulk action without tickets goes back to the queue.
+    "admin:tickets_ticket_workspace_bulk": page(
+        STAFF_ONLY_405, REDIRECT, {"action": "note", "text": "From the matrix"}
+    ),
+    "admin:tickets_ticket_workspace_save_view": page(
+        STAFF_ONLY_405, REDIRECT, {"name": "From the matrix", "query": "view=open"}
+    ),
+    "admin:tickets_ticket_workspace_presence": page(STAFF_ONLY_405, ADMIN_PAGE),
+    "admin:tickets_ticket_workspace_assign_me": page(STAFF_ONLY_405, REDIRECT),
 }
 
 # ESP webhooks: no session, no CSRF; the webhook secret (required in production)
@@ -310,6 +320,10 @@ ADMIN_MODELS: dict[str, tuple[str, str]] = {
     "tickets.invitation": ("view", "view"),
     "tickets.satisfactionrating": ("view", "view"),
     "tickets.ticketfollower": ("view", "view"),
+    # Own macros and views for everyone; shared ones need the share permission.
+    "tickets.macro": ("view add change delete", "view add change delete"),
+    "tickets.savedview": ("view add change delete", "view add change delete"),
+    "tickets.ticketaudit": ("view", "view"),
     "maintenance.maintenanceschedule": ("view", "view change"),
     "maintenance.maintenancewindow": ("view", "view add change"),
     "maintenance.slackannouncement": ("view", "view"),

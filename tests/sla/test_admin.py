@@ -55,7 +55,7 @@ def test_queue_orders_by_priority_then_due_time_with_best_effort_last(
     )
     assert 'class="sla-state sla-on_track"' in html
     assert 'class="sla-state sla-best_effort"' in html
-    assert "admin-sla.css" in html
+    assert "tickets/workspace/workspace.css" in html
 
 
 def test_queue_filters_at_risk_and_breached(support_engineer, alice):
@@ -68,7 +68,7 @@ def test_queue_filters_at_risk_and_breached(support_engineer, alice):
 
     def numbers(state: str) -> set[int]:
         response = client.get(reverse(QUEUE), {"sla": state})
-        return {ticket.number for ticket in response.context["cl"].result_list}
+        return {ticket.number for ticket in response.context["rows"]}
 
     assert numbers("at_risk") == {risky.number}
     assert numbers("breached") == {late.number}

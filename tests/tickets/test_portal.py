@@ -622,7 +622,9 @@ def test_a_cached_ticket_page_reads_only_the_ticket_row(
     engineer,
     django_assert_max_num_queries,
     django_capture_on_commit_callbacks,
+    settle_cache_bumps,
 ):
+    settle_cache_bumps()  # the contacts the fixtures made
     with django_capture_on_commit_callbacks(execute=True):  # committed, as it were
         ticket = TicketFactory(organization=alice.organization)
         CommentFactory.create_batch(3, ticket=ticket, author=engineer)

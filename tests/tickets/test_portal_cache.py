@@ -75,7 +75,9 @@ def test_cached_page_carries_each_visitors_own_csrf_token(
     assert response.status_code == 302
 
 
-def test_an_entry_rendered_before_a_change_is_rendered_again(alice):
+def test_an_entry_rendered_before_a_change_is_rendered_again(alice, settle_cache_bumps):
+    settle_cache_bumps()
+
     def fragment(html: str) -> str:
         return ticket_cache.fragment(
             organization_id=alice.organization_id,
@@ -107,10 +109,15 @@ def test_thread_shows_a_priority_change_after_it_was_cached(
 
 
 def test_a_change_that_sends_no_signal_shows_once_the_entry_is_stale(
-    alice_client, alice, monkeypatch, django_capture_on_commit_callbacks
+    alice_client,
+    alice,
+    monkeypatch,
+    django_capture_on_commit_callbacks,
+    settle_cache_bumps,
 ):
     """Bulk updates bypass the signals; entries expire after ``STALE_AFTER``."""
     monkeypatch.setattr(ticket_cache, "STALE_AFTER", 1)
+    settle_cache_bumps()
     with django_capture_on_commit_callbacks(execute=True):  # committed, as it were
         ticket = TicketFactory(organization=alice.organization, subject="Old subject")
     url = reverse("tickets:detail", args=[ticket.number])
@@ -151,9 +158,11 @@ def test_a_comment_never_carries_the_viewers_csrf_token(
 
 
 def test_the_cached_ticket_page_holds_no_form_and_no_token(
-    alice, alice_client, django_capture_on_commit_callbacks
+    alice, alice_client, django_capture_on_commit_callbacks, settle_cache_bumps
 ):
     from django.core.cache import cache
+
+    settle_cache_bumps()
 
     with django_capture_on_commit_callbacks(execute=True):
         ticket = TicketFactory(organization=alice.organization, status=Status.OPEN)

@@ -17,6 +17,7 @@ from scalr_support.accounts.models import User
 from tickets import services
 from tickets.choices import Category, Deployment
 from tickets.models import Contact, Organization, Release, SupportTier, Ticket
+from tickets.workspace.demo import demo_macros_ensure
 
 DEMO_PASSWORD = "scalr-demo-2026"  # noqa: S105 - published demo credential
 
@@ -135,6 +136,7 @@ class Command(BaseCommand):
                     "released_on": date.fromisoformat(released_on),
                 },
             )
+        demo_macros_ensure()
         windows_materialise()
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
 

@@ -1,0 +1,15 @@
+"""URLs of the workspace's pages, with the queue view carried along."""
+
+from urllib.parse import urlencode
+
+from django.urls import reverse
+
+
+def queue_url(query: str = "") -> str:
+    base = reverse("admin:tickets_ticket_changelist")
+    return f"{base}?{query}" if query else base
+
+
+def ticket_url(ticket_id: int, view: str = "") -> str:
+    base = reverse("admin:tickets_ticket_change", args=[ticket_id])
+    return f"{base}?{urlencode({'view': view})}" if view else base

@@ -1,0 +1,316 @@
+"""The ticket page's reads and its submit, kept out of the view to keep it thin."""
+
+import copy
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, cast
+
+from django.contrib import messages
+from django.http import HttpRequest, QueryDict
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+
+from scalr_support.accounts.models import User
+from scalr_support.common.errors import ServiceError
+from sla import selectors as sla_selectors
+from sla import services as sla_services
+
+from .. import lifecycle, services, sessions
+from ..cache import fragment
+from ..choices import ACTIVE_STATUSES, Status
+from ..models import Contact, Ticket
+from ..selectors import ticket_page_thread
+from . import presence, queues
+from .collision import Change, Seen, changes_since
+from .forms import TicketPageForm
+from .links import queue_url, ticket_url
+from .macros import macros_for_ticket
+from .models import AuditAction, TicketAudit
+from .saving import SessionOffer, ticket_page_save
+
+OTHER_TICKETS_SHOWN = 8
+# Audit rows the thread shows; priority changes and notes have their own entries.
+THREAD_AUDIT = (AuditAction.STATUS, AuditAction.ASSIGNEE, AuditAction.SCOPE)
+
+
+def _thread(ticket: Ticket, user: User) -> tuple[list[Any], list[Any]]:
+    """The description's files and the thread with the workspace's audit rows."""
+    thread = ticket_page_thread(ticket, user)
+    audit = list(
+        TicketAudit.objects.filter(ticket=ticket, action__in=THREAD_AUDIT)
+        .select_related("actor")
+        .only(
+            "action",
+            "from_value",
+            "to_value",
+            "created_at",
+            "actor__email",
+            "actor__first_name",
+            "actor__last_name",
+        )
+    )
+    entries: list[Any] = [*thread.entries, *audit, *_unaudited_endings(ticket, audit)]
+    entries.sort(key=lambda entry: (entry.created_at, entry.kind != "comment"))
+    return thread.description_attachments, entries
+
+
+def thread_html(ticket: Ticket, user: User) -> str:
+    """The rendered conversation, shared by every engineer until the ticket changes.
+
+    It is the same for all staff (they all read internal notes) and holds no
+    per-viewer part: the form, the CSRF token and presence are rendered around it.
+    Valid under the organisation's version (bumped on commit of any write to the
+    ticket, its comments, priority changes, files, sessions or audit rows) and the
+    ticket's ``updated_at`` (moved by every service write and by the auto-close).
+    """
+    if not user.is_staff:
+        raise PermissionError("the workspace thread includes internal notes")
+
+    def render() -> str:
+        description_files, entries = _thread(ticket, user)
+        return render_to_string(
+            "admin/tickets/workspace/_thread.html",
+            {
+                "ticket": ticket,
+                "thread": entries,
+                "description_attachments": description_files,
+            },
+        )
+
+    # The fragment is our own template's autoescaped output (content sanitised).
+    return mark_safe(  # noqa: S308
+        fragment(
+            organization_id=ticket.organization_id,
+            name="ws-thread",
+            parts=(ticket.pk, ticket.updated_at.isoformat()),
+            render=render,
+        )
+    )
+
+
+def side_html(ticket: Ticket) -> str:
+    """The SLA and organisation panels, shared like the thread.
+
+    Besides the organisation's version (which every write to its tickets and
+    contacts bumps), the key holds the ticket's SLA fields, which the SLA engine
+    moves whenever a clock changes. Relative times ("3 hours left") are refreshed
+    by the page's script; the entry expires a minute after it was rendered.
+    """
+
+    def render() -> str:
+        organization = ticket.organization
+        contacts = list(
+            Contact.objects.filter(organization=organization, is_technical_contact=True)
+            .select_related("user")
+            .only("user__email", "user__first_name", "user__last_name")
+            .order_by("user__first_name", "user__email")
+        )
+        others = list(
+            Ticket.objects.filter(organization=organization, status__in=ACTIVE_STATUSES)
+            .exclude(pk=ticket.pk)
+            .only("number", "subject", "priority", "status")
+            .order_by("priority", "-last_activity_at")[:OTHER_TICKETS_SHOWN]
+        )
+        return render_to_string(
+            "admin/tickets/workspace/_side.html",
+            {
+                "ticket": ticket,
+                "sla_clocks": sla_selectors.ticket_clocks_explained(ticket),
+                "contacts": contacts,
+                "other_tickets": others,
+            },
+        )
+
+    sla_state = [getattr(ticket, name) for name in sla_services.TICKET_SLA_FIELDS]
+    return mark_safe(  # noqa: S308 - our own template's autoescaped output
+        fragment(
+            organization_id=ticket.organization_id,
+            name="ws-side",
+            parts=(ticket.pk, ticket.updated_at.isoformat(), *sla_state),
+            render=render,
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Ending:
+    """The ticket was solved or closed outside the workspace (portal, auto-close)."""
+
+    status: str
+    created_at: datetime
+    kind: str = "ending"
+
+
+def _unaudited_endings(ticket: Ticket, audit: list[TicketAudit]) -> list[Ending]:
+    """The latest solve and close, from the ticket's own times, unless audited.
+
+    Customers mark tickets solved in the portal and the sweep closes solved
+    tickets; neither writes a workspace audit row, but both set ``solved_at`` or
+    ``closed_at``, which the thread can show without an actor.
+    """
+    endings = []
+    for status, moment in (
+        (Status.SOLVED, ticket.solved_at),
+        (Status.CLOSED, ticket.closed_at),
+    ):
+        label = str(Status(status).label)
+        audited = (
+            any(
+                entry.action == AuditAction.STATUS
+                and entry.to_value == label
+                and abs((entry.created_at - moment).total_seconds()) < 5
+                for entry in audit
+            )
+            if moment
+            else True
+        )
+        if moment and not audited:
+            endings.append(Ending(status=label, created_at=moment))
+    return endings
+
+
+def ticket_page_context(
+    request: HttpRequest, ticket: Ticket, *, form: TicketPageForm | None, view: str
+) -> dict[str, Any]:
+    """Everything the ticket page shows, in a fixed number of queries."""
+    user = cast(User, request.user)
+    if form is None:
+        form = TicketPageForm(
+            instance=copy.copy(ticket),
+            initial={"seen": Seen.of(ticket).token(), "view": view},
+        )
+    return {
+        "title": f"{ticket.reference} {ticket.subject}",
+        "ticket": ticket,
+        "original": ticket,
+        "form": form,
+        "media": form.media,
+        "thread_html": thread_html(ticket, user),
+        "side_html": side_html(ticket),
+        "version_unsupported": lifecycle.is_unsupported(
+            ticket.version_support_ends_on, timezone.now().date()
+        ),
+        "session_refusal": sessions.session_refusal(ticket),
+        "macros": macros_for_ticket(ticket, user),
+        "viewers": presence.presence_others(ticket_id=ticket.pk, user=user),
+        "heartbeat_seconds": presence.HEARTBEAT_SECONDS,
+        "view": view,
+    }
+
+
+@dataclass
+class Outcome:
+    """What a submit led to: a redirect, or the form again (errors, collisions)."""
+
+    redirect: str = ""
+    form: TicketPageForm | None = None
+    collisions: list[Change] = field(default_factory=list)
+
+
+def _engineer_changed(form: TicketPageForm, seen: Seen | None) -> frozenset[str]:
+    """The triage fields the engineer set to something else than the page showed."""
+    if seen is None:
+        return frozenset(form.changed_data) & services.TRIAGE_FIELDS
+    data = form.cleaned_data
+    assignee = data.get("assignee")
+    posted = {
+        "status": data["status"] != seen.status,
+        "priority": data["priority"] != seen.priority,
+        "assignee": (assignee.pk if assignee else None) != seen.assignee_id,
+        "category": data["category"] != seen.category,
+    }
+    return frozenset(name for name, differs in posted.items() if differs)
+
+
+def _rebased(form: TicketPageForm, ticket: Ticket, changed: frozenset[str]) -> Any:
+    """The form again, seeing the ticket now: untouched fields take current values.
+
+    The typed reply, reason and the fields the engineer changed are kept, so
+    submitting again applies exactly their own edits on top of the others'.
+    """
+    data = cast(QueryDict, form.data).copy()
+    current = {
+        "status": ticket.status,
+        "priority": str(ticket.priority),
+        "assignee": str(ticket.assignee_id or ""),
+        "category": ticket.category,
+    }
+    for name, value in current.items():
+        if name not in changed:
+            data[name] = value
+    data["seen"] = Seen.of(ticket).token()
+    return TicketPageForm(data, instance=copy.copy(ticket))
+
+
+def ticket_page_submit(request: HttpRequest, ticket: Ticket, view: str) -> Outcome:
+    """Check for collisions, then save through ``saving.ticket_page_save``.
+
+    A refusal comes back as a form error with everything typed kept; nothing
+    says "saved" unless the save committed.
+    """
+    user = cast(User, request.user)
+    form = TicketPageForm(request.POST, request.FILES, instance=copy.copy(ticket))
+    if not form.is_valid():
+        return Outcome(form=form)
+    data = form.cleaned_data
+    seen = Seen.parse(data.get("seen") or "")
+    changed = _engineer_changed(form, seen)
+    collisions = changes_since(ticket, seen, user) if seen else []
+    if collisions:
+        if request.FILES:
+            collisions.append(
+                Change("", _("Your files were not uploaded: attach them again."), None)
+            )
+        return Outcome(form=_rebased(form, ticket, changed), collisions=collisions)
+    next_ids: list[int] = []
+    if "_save_next" in request.POST:
+        query = queues.QueueQuery.from_params(QueryDict(view))
+        next_ids = queues.queue_ticket_ids(query, user)
+    reply = (data.get("reply") or "").strip()
+    public = data.get("reply_visibility") == "public"
+    files = data.get("reply_attachments") or []
+    scope = data.get("scope_exclusion")
+    try:
+        ticket_page_save(
+            ticket=ticket,
+            actor=user,
+            changes=services.TriageInput(
+                status=data["status"],
+                priority=data["priority"],
+                priority_change_reason=data.get("priority_change_reason", ""),
+                assignee=data.get("assignee"),
+                category=data["category"],
+                reply=reply,
+                reply_is_public=public,
+                changed=changed,
+            ),
+            scope_exclusion=scope if "scope_exclusion" in form.changed_data else None,
+            session=SessionOffer(
+                proposed_at=data["session_proposed_at"],
+                link=data.get("session_link") or "",
+                note=data.get("session_note") or "",
+            )
+            if data.get("session_proposed_at")
+            else None,
+            files=files,
+        )
+    except ServiceError as error:
+        form.add_service_error(error)
+        return Outcome(form=form)
+    if reply or files:
+        messages.success(
+            request, _("Reply sent.") if public else _("Internal note added.")
+        )
+    else:
+        messages.success(request, _("%(ref)s updated.") % {"ref": ticket.reference})
+    if data.get("session_proposed_at"):
+        messages.success(request, _("The session request was sent to the customer."))
+    if next_ids:
+        following = queues.next_ticket_id(next_ids, ticket.pk)
+        if following is not None:
+            return Outcome(redirect=ticket_url(following, view))
+        messages.info(request, _("That was the last ticket of this view."))
+        return Outcome(redirect=queue_url(view))
+    return Outcome(redirect=ticket_url(ticket.pk, view) + "#ws-reply")

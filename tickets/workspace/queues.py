@@ -1,0 +1,288 @@
+"""Reads of the queue: its tabs, their counts, the rows of a page, the next ticket.
+
+A queue request is a ``QueueQuery`` parsed from the query string (the tab and the
+filters), so a saved view, a link from the ticket page and "Save and next" all
+describe the same list the same way. Counts of every tab come in one aggregate
+query and a page of rows in one more, whatever the page size.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import TYPE_CHECKING
+from urllib.parse import urlencode
+
+from django.core.cache import cache
+from django.db.models import Count, F, Max, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from scalr_support.accounts.models import User
+from sla import rules as sla_rules
+from sla.selectors import tickets_in_sla_state
+
+from ..choices import ACTIVE_STATUSES, Priority, Status
+from ..models import Comment, Ticket
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+DONE_STATUSES = (Status.SOLVED, Status.CLOSED)
+PAGE_SIZE = 50
+COUNTS_SECONDS = 15
+NEXT_LOOKAHEAD = 500  # "Save and next" looks this far into the view
+
+# (slug, label), in the order of the tabs.
+TABS: "tuple[tuple[str, StrOrPromise], ...]" = (
+    ("mine", _("My open")),
+    ("unassigned", _("Unassigned")),
+    ("breaching", _("Breaching soon")),
+    ("breached", _("Breached")),
+    ("waiting", _("Waiting on customer")),
+    ("open", _("All open")),
+    ("done", _("Solved/closed")),
+)
+TAB_SLUGS = frozenset(slug for slug, _label in TABS)
+DEFAULT_TAB = "open"
+SLA_TABS = {"breaching": sla_rules.AT_RISK, "breached": sla_rules.BREACHED}
+
+# Priority, then guaranteed before best effort, then the running clock's due time.
+OPEN_ORDER = (
+    "priority",
+    "sla_best_effort",
+    F("sla_due_at").asc(nulls_last=True),
+    "created_at",
+    "pk",
+)
+DONE_ORDER = ("-last_activity_at", "-pk")
+
+
+@dataclass(frozen=True)
+class QueueQuery:
+    """Which list the engineer looks at: a tab narrowed by optional filters."""
+
+    tab: str = DEFAULT_TAB
+    q: str = ""
+    priority: int | None = None
+    tier: str = ""
+    assignee: str = ""  # a user id, or "none"
+    version: str = ""  # "unsupported" or "supported" (the lifecycle's verdict)
+    sla: str = ""  # one of sla.rules.SLA_STATES
+    page: int = 1
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, str]) -> "QueueQuery":
+        """Parse a query string leniently: anything unknown means the default."""
+        tab = params.get("view", DEFAULT_TAB)
+        priority = params.get("priority", "")
+        assignee = params.get("assignee", "")
+        version = params.get("version", "")
+        sla = params.get("sla", "")
+        page = params.get("page", "1")
+        return cls(
+            tab=tab if tab in TAB_SLUGS else DEFAULT_TAB,
+            q=" ".join(params.get("q", "").split())[:100],
+            priority=int(priority) if priority in {str(p) for p in Priority} else None,
+            tier=params.get("tier", "")[:50],
+            assignee=assignee if assignee == "none" or assignee.isdigit() else "",
+            version=version if version in ("unsupported", "supported") else "",
+            sla=sla if sla in sla_rules.SLA_STATES else "",
+            page=int(page) if page.isdigit() and 0 < len(page) < 6 else 1,
+        )
+
+    def params(self, **overrides: object) -> str:
+        """This query as a query string (page 1 unless given), for links."""
+        query = replace(self, page=1)
+        values = {
+            "view": query.tab,
+            "q": query.q,
+            "priority": "" if query.priority is None else str(query.priority),
+            "tier": query.tier,
+            "assignee": query.assignee,
+            "version": query.version,
+            "sla": query.sla,
+        }
+        values.update({k: str(v) for k, v in overrides.items()})
+        return urlencode({k: v for k, v in values.items() if v not in ("", "1")})
+
+    @property
+    def is_filtered(self) -> bool:
+        return bool(
+            self.q
+            or self.priority is not None
+            or self.tier
+            or self.assignee
+            or self.version
+            or self.sla
+        )
+
+
+def _tab_filter(tab: str, user: User, now: datetime) -> Q:
+    """The tab's condition as a Q, usable both to filter and to count."""
+    active = Q(status__in=ACTIVE_STATUSES)
+    if tab == "mine":
+        return active & Q(assignee_id=user.pk)
+    if tab == "unassigned":
+        return active & Q(assignee__isnull=True)
+    if tab in SLA_TABS:
+        in_state = tickets_in_sla_state(Ticket.objects.all(), SLA_TABS[tab], now=now)
+        return active & Q(pk__in=in_state.values("pk"))
+    if tab == "waiting":
+        return Q(status=Status.WAITING_ON_CUSTOMER)
+    if tab == "done":
+        return Q(status__in=DONE_STATUSES)
+    return active
+
+
+def _counts_key(user: User) -> str:
+    return f"workspace:tab-counts:{user.pk}"
+
+
+def tab_counts(user: User, *, now: datetime | None = None) -> dict[str, int]:
+    """How many tickets each tab holds: one query, reused for ``COUNTS_SECONDS``.
+
+    Counting every tab scans the open tickets, which costs more than the rest of
+    the page; the counts may lag others' changes by a few seconds (the rows
+    never do), and the engineer's own changes drop them (``tab_counts_forget``).
+    """
+    key = _counts_key(user)
+    counts = cache.get(key)
+    if counts is None:
+        now = now or timezone.now()
+        counts = Ticket.objects.aggregate(
+            **{
+                slug: Count("pk", filter=_tab_filter(slug, user, now))
+                for slug, _label in TABS
+            }
+        )
+        cache.set(key, counts, timeout=COUNTS_SECONDS)
+    return dict(counts)
+
+
+def tab_counts_forget(user: User) -> None:
+    """Count again on the next page: the user just changed tickets."""
+    cache.delete(_counts_key(user))
+
+
+def _filtered(query: QueueQuery, user: User, now: datetime) -> QuerySet[Ticket]:
+    if query.tab in SLA_TABS:
+        # Filtered directly rather than through the count's subquery: the planner
+        # then walks the SLA index instead of the whole table.
+        tickets = tickets_in_sla_state(
+            Ticket.objects.filter(status__in=ACTIVE_STATUSES),
+            SLA_TABS[query.tab],
+            now=now,
+        )
+    else:
+        tickets = Ticket.objects.filter(_tab_filter(query.tab, user, now))
+    if query.priority is not None:
+        tickets = tickets.filter(priority=query.priority)
+    if query.tier:
+        tickets = tickets.filter(organization__tier__slug=query.tier)
+    if query.assignee == "none":
+        tickets = tickets.filter(assignee__isnull=True)
+    elif query.assignee:
+        tickets = tickets.filter(assignee_id=int(query.assignee))
+    if query.version:
+        unsupported = Q(version_support_ends_on__lt=now.date())
+        tickets = tickets.filter(
+            unsupported if query.version == "unsupported" else ~unsupported
+        )
+    if query.sla:
+        tickets = tickets_in_sla_state(tickets, query.sla, now=now)
+    if query.q:
+        term = query.q
+        match = (
+            Q(subject__icontains=term)
+            | Q(organization__name__icontains=term)
+            | Q(requester__email__iexact=term)
+        )
+        digits = term.removeprefix("#")
+        if digits.isdigit() and len(digits) < 10:
+            match |= Q(number=int(digits))
+        tickets = tickets.filter(match)
+    order = DONE_ORDER if query.tab == "done" else OPEN_ORDER
+    return tickets.order_by(*order)
+
+
+def queue_tickets(
+    query: QueueQuery, user: User, *, now: datetime | None = None
+) -> QuerySet[Ticket]:
+    """The rows of a queue, with what the columns show, in one query per page.
+
+    Add ``last_customer_at`` to the page's rows with ``last_customer_updates``.
+    """
+    now = now or timezone.now()
+    return (
+        _filtered(query, user, now)
+        .select_related("organization__tier", "assignee")
+        .only(
+            "number",
+            "subject",
+            "priority",
+            "status",
+            "category",
+            "created_at",
+            "scope_exclusion",
+            "version_support_ends_on",
+            "first_response_due_at",
+            "sla_due_at",
+            "sla_at_risk_at",
+            "sla_best_effort",
+            "sla_breached",
+            "organization__name",
+            "organization__tier__name",
+            "organization__tier__slug",
+            "assignee__email",
+            "assignee__first_name",
+            "assignee__last_name",
+        )
+    )
+
+
+def last_customer_updates(tickets: list[Ticket]) -> None:
+    """Set each ticket's ``last_customer_at``: the customer's latest public comment,
+    else the time it was opened. One query for the page, whatever its size.
+
+    (A subquery per row would also run for the rows a later page skips.)
+    """
+    latest = dict(
+        Comment.objects.filter(
+            ticket_id__in=[t.pk for t in tickets],
+            is_public=True,
+            author__is_staff=False,
+        )
+        .values("ticket_id")
+        .annotate(at=Max("created_at"))
+        .values_list("ticket_id", "at")
+        .order_by()
+    )
+    for ticket in tickets:
+        ticket.last_customer_at = latest.get(ticket.pk, ticket.created_at)  # type: ignore[attr-defined]
+
+
+def queue_ticket_ids(
+    query: QueueQuery, user: User, *, limit: int = NEXT_LOOKAHEAD
+) -> list[int]:
+    """The ids of a view's first tickets, in its order (for "Save and next")."""
+    return list(
+        _filtered(query, user, timezone.now()).values_list("pk", flat=True)[:limit]
+    )
+
+
+def next_ticket_id(ids: list[int], current: int) -> int | None:
+    """The ticket after ``current`` in a view; the first one if it is not there."""
+    if current in ids:
+        after = ids[ids.index(current) + 1 :]
+        return after[0] if after else None
+    others = [pk for pk in ids if pk != current]
+    return others[0] if others else None
+
+
+def staff_choices() -> list[User]:
+    """Everyone a ticket can be assigned to, by name."""
+    return list(
+        User.objects.filter(is_staff=True, is_active=True)
+        .only("id", "email", "first_name", "last_name")
+        .order_by("first_name", "last_name", "email")
+    )

@@ -1,0 +1,340 @@
+"""The workspace's admin views: thin, they parse, call a selector or service, render.
+
+``tickets.admin.TicketAdmin`` delegates its changelist and change form here and
+adds the URLs of ``urls``; each view receives the model admin so that the
+admin's own permission checks and context apply.
+"""
+
+from typing import Any, cast
+
+from django.contrib import messages
+from django.contrib.admin import ModelAdmin
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+    JsonResponse,
+)
+from django.http.request import QueryDict
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from scalr_support.accounts.models import User
+from scalr_support.common.errors import ServiceError
+from sla.admin import STATE_LABELS
+
+from ..models import SupportTier, Ticket
+from . import bulk, presence, queues
+from .collision import Seen, changes_since
+from .forms import BulkForm, SaveViewForm, value_label
+from .links import queue_url
+from .models import SavedView
+from .page import ticket_page_context, ticket_page_submit
+from .rows import queue_rows_html
+
+
+def _user(request: HttpRequest) -> User:
+    return cast(User, request.user)
+
+
+def site_context(model_admin: ModelAdmin, request: HttpRequest) -> dict[str, Any]:
+    """The admin's ``each_context`` without the app list, which these pages hide.
+
+    Building the list of every app and model the user may see costs more than a
+    page of queue rows, on every request; the workspace shows no nav sidebar.
+    """
+    site = model_admin.admin_site
+    script_name = request.META.get("SCRIPT_NAME", "")
+    return {
+        "site_title": site.site_title,
+        "site_header": site.site_header,
+        "site_url": script_name
+        if site.site_url == "/" and script_name
+        else site.site_url,
+        "has_permission": site.has_permission(request),
+        "available_apps": [],
+        "is_popup": False,
+        "is_nav_sidebar_enabled": False,
+        "log_entries": site.get_log_entries(request),
+    }
+
+
+def saved_views_for(user: User) -> list[SavedView]:
+    return list(SavedView.objects.filter(Q(owner__isnull=True) | Q(owner=user)))
+
+
+def queue(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponse:
+    """The queue: tabs with counts, filters, one page of tickets, bulk actions."""
+    if not model_admin.has_view_permission(request):
+        raise PermissionDenied
+    user = _user(request)
+    now = timezone.now()
+    query = queues.QueueQuery.from_params(request.GET)
+    counts = queues.tab_counts(user, now=now)
+    tickets = queues.queue_tickets(query, user, now=now)
+    paginator = Paginator(tickets, queues.PAGE_SIZE)
+    if not query.is_filtered:
+        # The tab's count is the paginator's count: one query fewer per page.
+        paginator.count = counts[query.tab]  # type: ignore[misc]
+    page = paginator.get_page(query.page)
+    rows = list(page.object_list)
+    queues.last_customer_updates(rows)
+    saved = saved_views_for(user)
+    current_params = query.params()
+    context = {
+        **site_context(model_admin, request),
+        "opts": model_admin.model._meta,
+        "title": _("Support queue"),
+        "query": query,
+        "tabs": [
+            {
+                "slug": slug,
+                "label": label,
+                "count": counts[slug],
+                "url": queue_url(queues.QueueQuery(tab=slug).params()),
+                "active": slug == query.tab and not _matching_view(saved, query),
+            }
+            for slug, label in queues.TABS
+        ],
+        "saved_views": [
+            {
+                "view": view,
+                "url": queue_url(view.query),
+                "active": view.query == current_params,
+            }
+            for view in saved
+        ],
+        "page": page,
+        "rows": rows,
+        "rows_html": queue_rows_html(rows, now=now, view=current_params),
+        "current_params": current_params,
+        "page_url_prefix": f"{queue_url(current_params)}&page=",
+        "staff": queues.staff_choices(),
+        "tiers": SupportTier.objects.only("slug", "name"),
+        "priorities": [(p.value, p.label) for p in queues.Priority],
+        "bulk_actions": bulk.ACTIONS,
+        "statuses": [(s.value, s.label) for s in queues.Status],
+        "sla_states": list(STATE_LABELS.items()),
+        "can_change": model_admin.has_change_permission(request),
+        "can_share_views": user.has_perm("tickets.share_savedview"),
+        "now": now,
+    }
+    return TemplateResponse(request, "admin/tickets/workspace/queue.html", context)
+
+
+def _matching_view(saved: list[SavedView], query: queues.QueueQuery) -> bool:
+    params = query.params()
+    return any(view.query == params for view in saved)
+
+
+def bulk_action(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponse:
+    """Step one shows what will change; step two (``confirm``) applies it."""
+    if not model_admin.has_change_permission(request):
+        raise PermissionDenied
+    form = BulkForm(request.POST)
+    back = queue_url(request.POST.get("view", ""))
+    if not form.is_valid():
+        messages.error(request, _("Select tickets and an action."))
+        return HttpResponseRedirect(back)
+    change = form.change()
+    ids = form.cleaned_data["tickets"]
+    try:
+        bulk.bulk_change_check(change)
+    except ServiceError as error:
+        if form.cleaned_data["confirm"]:
+            messages.error(request, error.message)
+            return HttpResponseRedirect(back)
+        form.add_error(None, error.message)
+    if not form.cleaned_data["confirm"] or form.errors:
+        tickets = list(
+            Ticket.objects.filter(pk__in=ids)
+            .select_related("organization", "assignee")
+            .order_by("number")
+        )
+        context = {
+            **site_context(model_admin, request),
+            "opts": model_admin.model._meta,
+            "title": _("Confirm the bulk action"),
+            "form": form,
+            "change": change,
+            "action_label": bulk.ACTIONS.get(change.action, ""),
+            "value_label": value_label(
+                change,
+                {u.pk: u for u in queues.staff_choices()},
+            )
+            if not form.errors
+            else "",
+            "tickets": tickets,
+            "back": back,
+        }
+        return TemplateResponse(
+            request, "admin/tickets/workspace/bulk_confirm.html", context
+        )
+    try:
+        result = bulk.tickets_bulk_change(
+            actor=_user(request), ticket_ids=ids, change=change
+        )
+        queues.tab_counts_forget(_user(request))
+    except ServiceError as error:
+        messages.error(request, error.message)
+        return HttpResponseRedirect(back)
+    if result.changed:
+        messages.success(
+            request,
+            ngettext(
+                "%(n)d ticket changed.", "%(n)d tickets changed.", len(result.changed)
+            )
+            % {"n": len(result.changed)},
+        )
+    if result.unchanged:
+        messages.info(
+            request,
+            _("Already as asked, left alone: %(refs)s")
+            % {"refs": ", ".join(t.reference for t in result.unchanged)},
+        )
+    for ticket, reason in result.refused:
+        messages.error(request, f"{ticket.reference}: {reason}")
+    return HttpResponseRedirect(back)
+
+
+def save_view(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponse:
+    """Save the queue's current filters as a named view (shared: managers only)."""
+    if not request.user.has_perm("tickets.add_savedview"):
+        raise PermissionDenied
+    form = SaveViewForm(request.POST)
+    query = queues.QueueQuery.from_params(QueryDict(request.POST.get("query", "")))
+    if not form.is_valid():
+        messages.error(request, _("Give the view a name."))
+        return HttpResponseRedirect(queue_url(query.params()))
+    shared = form.cleaned_data["shared"]
+    if shared and not request.user.has_perm("tickets.share_savedview"):
+        raise PermissionDenied
+    SavedView.objects.create(
+        name=form.cleaned_data["name"],
+        query=query.params(),
+        owner=None if shared else _user(request),
+    )
+    messages.success(request, _("View saved."))
+    return HttpResponseRedirect(queue_url(query.params()))
+
+
+def ticket_page(
+    model_admin: ModelAdmin, request: HttpRequest, object_id: str
+) -> HttpResponse:
+    """The ticket page: GET shows it, POST saves through ``ticket_page_submit``."""
+    if not object_id.isdigit():
+        raise Http404
+    if not model_admin.has_view_permission(request):
+        raise PermissionDenied
+    if request.method == "POST" and not model_admin.has_change_permission(request):
+        raise PermissionDenied
+    ticket = get_object_or_404(
+        Ticket.objects.select_related("organization__tier", "requester", "assignee"),
+        pk=int(object_id),
+    )
+    view = request.GET.get("view", "") or request.POST.get("view", "")
+    if request.method == "POST":
+        outcome = ticket_page_submit(request, ticket, view)
+        if outcome.redirect:
+            queues.tab_counts_forget(_user(request))
+            return HttpResponseRedirect(outcome.redirect)
+        form, collisions = outcome.form, outcome.collisions
+    else:
+        form, collisions = None, []
+    context = {
+        **site_context(model_admin, request),
+        **ticket_page_context(request, ticket, form=form, view=view),
+        "opts": model_admin.model._meta,
+        "collisions": collisions,
+        "can_change": model_admin.has_change_permission(request),
+        "queue_back": queue_url(view),
+    }
+    return TemplateResponse(request, "admin/tickets/workspace/ticket.html", context)
+
+
+def heartbeat(
+    model_admin: ModelAdmin, request: HttpRequest, object_id: int
+) -> JsonResponse:
+    """Mark the engineer present on the ticket; say who else is and what changed."""
+    if not model_admin.has_view_permission(request):
+        raise PermissionDenied
+    ticket = get_object_or_404(Ticket.objects.only("pk", "updated_at"), pk=object_id)
+    others = presence.presence_beat(
+        ticket_id=ticket.pk,
+        user=_user(request),
+        typing=request.POST.get("typing") == "1",
+    )
+    seen = Seen.parse(request.POST.get("seen", ""))
+    changed = seen is not None and ticket.updated_at > seen.updated_at
+    if changed and seen is not None:
+        full = Ticket.objects.select_related("assignee").get(pk=ticket.pk)
+        changed = bool(changes_since(full, seen, _user(request)))
+    return JsonResponse({"others": others, "changed": changed})
+
+
+def assign_to_me(
+    model_admin: ModelAdmin, request: HttpRequest, object_id: int
+) -> HttpResponse:
+    """The queue's ``a`` key: take one ticket, with its audit row, no confirmation."""
+    if not model_admin.has_change_permission(request):
+        raise PermissionDenied
+    user = _user(request)
+    result = bulk.tickets_bulk_change(
+        actor=user,
+        ticket_ids=[object_id],
+        change=bulk.BulkChange(action="assign", value=str(user.pk)),
+    )
+    queues.tab_counts_forget(user)
+    for ticket in result.changed:
+        messages.success(
+            request, _("%(ref)s assigned to you.") % {"ref": ticket.reference}
+        )
+    for ticket, reason in result.refused:
+        messages.error(request, f"{ticket.reference}: {reason}")
+    return HttpResponseRedirect(queue_url(request.POST.get("view", "")))
+
+
+def urls(model_admin: ModelAdmin) -> list[Any]:
+    """The workspace's extra admin URLs, named like the admin's own."""
+    from django.urls import path
+
+    wrap = model_admin.admin_site.admin_view
+
+    def bind(view: Any) -> Any:
+        def bound(request: HttpRequest, **kwargs: Any) -> HttpResponse:
+            if request.method != "POST":
+                return HttpResponseNotAllowed(["POST"])
+            return view(model_admin, request, **kwargs)
+
+        return wrap(bound)
+
+    return [
+        path(
+            "workspace/bulk/",
+            bind(bulk_action),
+            name="tickets_ticket_workspace_bulk",
+        ),
+        path(
+            "workspace/views/save/",
+            bind(save_view),
+            name="tickets_ticket_workspace_save_view",
+        ),
+        path(
+            "<int:object_id>/workspace/presence/",
+            bind(heartbeat),
+            name="tickets_ticket_workspace_presence",
+        ),
+        path(
+            "<int:object_id>/workspace/assign-to-me/",
+            bind(assign_to_me),
+            name="tickets_ticket_workspace_assign_me",
+        ),
+    ]
