@@ -10,7 +10,8 @@ from tests.conftest import signed_in
 from tests.factories import ContactFactory, StaffFactory, TicketFactory, tier
 from tickets import services
 from tickets.choices import Priority, Status
-from tickets.models import PriorityChange
+from tickets.models import PriorityChange, Ticket
+from tickets.workspace.collision import Seen
 
 pytestmark = pytest.mark.django_db
 
@@ -35,6 +36,8 @@ def change_url(ticket):
 
 def triage_post(ticket, **overrides):
     data = {
+        # What the page posts back: the ticket as it showed it (collision check).
+        "seen": Seen.of(Ticket.objects.get(pk=ticket.pk)).token(),
         "status": ticket.status,
         "priority": ticket.priority,
         "assignee": ticket.assignee_id or "",

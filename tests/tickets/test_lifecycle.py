@@ -19,6 +19,7 @@ from tickets.lifecycle import (
     support_end_for,
 )
 from tickets.models import Release, Ticket
+from tickets.workspace.collision import Seen
 
 # 9.0.0 came out on 10 March 2025: 8.x is supported up to and including
 # 10 March 2026, the day 12 months later.
@@ -328,6 +329,7 @@ def test_scope_is_set_from_the_admin_ticket_page(org_a, admin_client):
     response = admin_client.post(
         reverse("admin:tickets_ticket_change", args=[ticket.pk]),
         {
+            "seen": Seen.of(ticket).token(),
             "status": ticket.status,
             "priority": str(ticket.priority),
             "category": ticket.category,

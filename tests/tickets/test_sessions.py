@@ -11,7 +11,8 @@ from scalr_support.common.errors import NotAllowed, ValidationFailed
 from tests.factories import TicketFactory
 from tickets import services, sessions
 from tickets.choices import ConferencingProvider, Priority, SessionStatus, Status
-from tickets.models import Comment, SupportSession
+from tickets.models import Comment, SupportSession, Ticket
+from tickets.workspace.collision import Seen
 
 pytestmark = pytest.mark.django_db
 
@@ -210,6 +211,8 @@ def test_staff_do_not_answer_for_the_customer(alice, engineer, engineer_client):
 
 def triage_form(ticket, **overrides):
     data = {
+        # What the page posts back: the ticket as it showed it (collision check).
+        "seen": Seen.of(Ticket.objects.get(pk=ticket.pk)).token(),
         "status": ticket.status,
         "priority": str(ticket.priority),
         "category": ticket.category,

@@ -30,6 +30,7 @@ from .audit import (
     snapshot,
 )
 from .models import new_batch
+from .queues import is_number
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ def bulk_change_check(change: BulkChange) -> User | None:
         if not change.value:
             return None
         assignee = User.objects.filter(
-            pk=int(change.value) if change.value.isdigit() else 0,
+            pk=int(change.value) if is_number(change.value) else 0,
             is_staff=True,
             is_active=True,
         ).first()

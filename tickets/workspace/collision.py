@@ -20,6 +20,7 @@ from scalr_support.accounts.models import User
 from ..choices import Category, Priority, Status
 from ..models import Comment, PriorityChange, Ticket
 from .models import AuditAction, TicketAudit
+from .queues import is_number
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -71,9 +72,9 @@ class Seen:
         if len(parts) != 5:
             return None
         moment = parse_datetime(parts[0])
-        if moment is None or not parts[2].isdigit():
+        if moment is None or not is_number(parts[2]):
             return None
-        assignee = int(parts[3]) if parts[3].isdigit() else None
+        assignee = int(parts[3]) if is_number(parts[3]) else None
         return cls(moment, parts[1], int(parts[2]), assignee, parts[4])
 
 

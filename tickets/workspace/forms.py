@@ -12,9 +12,10 @@ from scalr_support.accounts.models import User
 
 from ..admin import TicketTriageForm
 from ..choices import Priority, ScopeExclusion, Status
-from .bulk import ACTIONS, BulkChange
+from .bulk import ACTIONS, BULK_MAX, BulkChange
 from .macros import placeholder_errors
 from .models import Macro
+from .queues import is_number
 
 
 def _quick_render(widget: forms.Widget, name: str, value: Any, attrs: Any) -> str:
@@ -148,8 +149,18 @@ class BulkForm(forms.Form):
         # Any ticket id is acceptable to the form; the service finds the tickets.
         ids = self.data.getlist("tickets") if hasattr(self.data, "getlist") else []
         cast(forms.ChoiceField, self.fields["tickets"]).choices = [
-            (i, i) for i in ids if str(i).isdigit()
+            (i, i) for i in ids if is_number(str(i))
         ]
+
+    def clean_tickets(self) -> list[int]:
+        """At most ``BULK_MAX`` tickets, refused before the confirmation lists them."""
+        ids = cast(list[int], self.cleaned_data["tickets"])
+        if len(set(ids)) > BULK_MAX:
+            raise forms.ValidationError(
+                _("Select at most %(n)d tickets at a time.") % {"n": BULK_MAX},
+                code="too_many",
+            )
+        return ids
 
     def change(self) -> BulkChange:
         data = self.cleaned_data
@@ -161,7 +172,7 @@ class BulkForm(forms.Form):
 def value_label(change: BulkChange, people: dict[int, User]) -> str:
     """The bulk change's value as the confirmation step says it."""
     if change.action == "assign":
-        person = people.get(int(change.value)) if change.value.isdigit() else None
+        person = people.get(int(change.value)) if is_number(change.value) else None
         return person.display_name if person else str(_("nobody (unassign)"))
     if change.action == "status":
         return str(Status(change.value).label)

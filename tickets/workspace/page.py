@@ -209,10 +209,8 @@ class Outcome:
     collisions: list[Change] = field(default_factory=list)
 
 
-def _engineer_changed(form: TicketPageForm, seen: Seen | None) -> frozenset[str]:
+def _engineer_changed(form: TicketPageForm, seen: Seen) -> frozenset[str]:
     """The triage fields the engineer set to something else than the page showed."""
-    if seen is None:
-        return frozenset(form.changed_data) & services.TRIAGE_FIELDS
     data = form.cleaned_data
     assignee = data.get("assignee")
     posted = {
@@ -244,6 +242,27 @@ def _rebased(form: TicketPageForm, ticket: Ticket, changed: frozenset[str]) -> A
     return TicketPageForm(data, instance=copy.copy(ticket))
 
 
+def _unseen(form: TicketPageForm, ticket: Ticket) -> TicketPageForm:
+    """The form again when it did not say which version of the ticket it showed.
+
+    Without that (a missing, mangled or future ``seen``) a save could undo
+    someone else's change unnoticed, so nothing is applied: everything posted is
+    kept, the page now shows the current ticket, and saving again applies it.
+    """
+    data = cast(QueryDict, form.data).copy()
+    data["seen"] = Seen.of(ticket).token()
+    again = TicketPageForm(data, instance=copy.copy(ticket))
+    again.is_valid()
+    message = _(
+        "Not saved: this page did not say which version of the ticket you saw. "
+        "Check the ticket as it is now and save again."
+    )
+    if form.files:
+        message += " " + _("Your files were not uploaded: attach them again.")
+    again.add_error(None, message)
+    return again
+
+
 def ticket_page_submit(request: HttpRequest, ticket: Ticket, view: str) -> Outcome:
     """Check for collisions, then save through ``saving.ticket_page_save``.
 
@@ -256,8 +275,10 @@ def ticket_page_submit(request: HttpRequest, ticket: Ticket, view: str) -> Outco
         return Outcome(form=form)
     data = form.cleaned_data
     seen = Seen.parse(data.get("seen") or "")
+    if seen is None or seen.updated_at > ticket.updated_at:
+        return Outcome(form=_unseen(form, ticket))
     changed = _engineer_changed(form, seen)
-    collisions = changes_since(ticket, seen, user) if seen else []
+    collisions = changes_since(ticket, seen, user)
     if collisions:
         if request.FILES:
             collisions.append(

@@ -57,6 +57,15 @@ OPEN_ORDER = (
 DONE_ORDER = ("-last_activity_at", "-pk")
 
 
+def is_number(value: str, max_digits: int = 18) -> bool:
+    """Whether ``int(value)`` works and fits a database id: ASCII digits only.
+
+    ``str.isdigit`` also accepts "²" and other Unicode digits that ``int``
+    refuses, so a crafted parameter would otherwise end in a server error.
+    """
+    return value.isascii() and value.isdigit() and len(value) <= max_digits
+
+
 @dataclass(frozen=True)
 class QueueQuery:
     """Which list the engineer looks at: a tab narrowed by optional filters."""
@@ -84,10 +93,10 @@ class QueueQuery:
             q=" ".join(params.get("q", "").split())[:100],
             priority=int(priority) if priority in {str(p) for p in Priority} else None,
             tier=params.get("tier", "")[:50],
-            assignee=assignee if assignee == "none" or assignee.isdigit() else "",
+            assignee=assignee if assignee == "none" or is_number(assignee) else "",
             version=version if version in ("unsupported", "supported") else "",
             sla=sla if sla in sla_rules.SLA_STATES else "",
-            page=int(page) if page.isdigit() and 0 < len(page) < 6 else 1,
+            page=int(page) if is_number(page, 5) else 1,
         )
 
     def params(self, **overrides: object) -> str:
@@ -198,7 +207,7 @@ def _filtered(query: QueueQuery, user: User, now: datetime) -> QuerySet[Ticket]:
             | Q(requester__email__iexact=term)
         )
         digits = term.removeprefix("#")
-        if digits.isdigit() and len(digits) < 10:
+        if is_number(digits, 9):
             match |= Q(number=int(digits))
         tickets = tickets.filter(match)
     order = DONE_ORDER if query.tab == "done" else OPEN_ORDER

@@ -142,7 +142,10 @@ def bulk_action(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponse:
     form = BulkForm(request.POST)
     back = queue_url(request.POST.get("view", ""))
     if not form.is_valid():
-        messages.error(request, _("Select tickets and an action."))
+        if form.has_error("tickets", "too_many"):
+            messages.error(request, str(form.errors["tickets"][0]))
+        else:
+            messages.error(request, _("Select tickets and an action."))
         return HttpResponseRedirect(back)
     change = form.change()
     ids = form.cleaned_data["tickets"]
@@ -202,6 +205,10 @@ def bulk_action(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponse:
         )
     for ticket, reason in result.refused:
         messages.error(request, f"{ticket.reference}: {reason}")
+    if not (result.changed or result.unchanged or result.refused):
+        messages.error(
+            request, _("None of the selected tickets exists; nothing changed.")
+        )
     return HttpResponseRedirect(back)
 
 
@@ -297,8 +304,15 @@ def assign_to_me(
         messages.success(
             request, _("%(ref)s assigned to you.") % {"ref": ticket.reference}
         )
+    for ticket in result.unchanged:
+        messages.info(
+            request,
+            _("%(ref)s is already assigned to you.") % {"ref": ticket.reference},
+        )
     for ticket, reason in result.refused:
         messages.error(request, f"{ticket.reference}: {reason}")
+    if not (result.changed or result.unchanged or result.refused):
+        messages.error(request, _("That ticket does not exist; nothing changed."))
     return HttpResponseRedirect(queue_url(request.POST.get("view", "")))
 
 
