@@ -19,6 +19,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from scalr_support.accounts.models import User
 from scalr_support.common.errors import ServiceError
@@ -27,6 +28,7 @@ from .inbound import inbound_reprocess
 from .models import (
     EmailDelivery,
     FailingAddress,
+    InboundAction,
     InboundDecision,
     InboundMessage,
     InboundStatus,
@@ -199,8 +201,20 @@ class InboundMessageAdmin(admin.ModelAdmin):
             inbound_reprocess(inbound_id=pk, actor=request.user)  # type: ignore[arg-type]
             for pk in queryset.values_list("pk", flat=True)
         )
+        if not count:
+            self.message_user(
+                request,
+                _("None of the selected messages was set aside; nothing was queued."),
+                messages.WARNING,
+            )
+            return
         self.message_user(
-            request, _("%(n)d messages queued again.") % {"n": count}, messages.SUCCESS
+            request,
+            ngettext(
+                "%(n)d message queued again.", "%(n)d messages queued again.", count
+            )
+            % {"n": count},
+            messages.SUCCESS,
         )
 
     reprocess.allowed_permissions = ("change",)  # type: ignore[attr-defined]
@@ -241,15 +255,42 @@ class InboundMessageAdmin(admin.ModelAdmin):
             except ServiceError as error:
                 form.add_error(None, error.message)
             else:
-                self.message_user(
-                    request,
-                    _("Released onto ticket #%(n)s.") % {"n": released.ticket.number}
-                    if released.ticket
-                    else _("Released."),
-                    messages.SUCCESS,
-                )
+                self._say_released(request, released, form.cleaned_data["author"])
                 return self._back(message)
         return self._decision_page(request, message, form, _("Release the message"))
+
+    def _say_released(
+        self, request: HttpRequest, released: InboundMessage, author: User
+    ) -> None:
+        """Success only for this operator's release; else who released it before.
+
+        A second operator (or a double submit with another author) changes
+        nothing, and must not read "released" as if their choice was applied.
+        """
+        decision = released.decisions.select_related("actor", "author").get(
+            action=InboundAction.RELEASE
+        )
+        number = released.ticket.number if released.ticket else "—"
+        if decision.actor_id == request.user.pk and decision.author_id == author.pk:
+            self.message_user(
+                request,
+                _("Released onto ticket #%(n)s.") % {"n": number},
+                messages.SUCCESS,
+            )
+            return
+        self.message_user(
+            request,
+            _(
+                "Nothing changed: %(actor)s already released this message as "
+                "%(author)s onto ticket #%(n)s."
+            )
+            % {
+                "actor": decision.actor.email,
+                "author": decision.author.email if decision.author else "—",
+                "n": number,
+            },
+            messages.WARNING,
+        )
 
     def discard_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
         message = self._for_decision(request, object_id)

@@ -61,7 +61,7 @@ def inbound_release(
             raise InvalidTransition(
                 _("Only quarantined or parked messages can be released.")
             )
-        destination = _release_destination(author, ticket_number)
+        destination = _release_destination(author, ticket_number, message)
         parsed = inbound_parsed(message)
         key = (parsed.message_id or f"<sha256-{message.raw_sha256}>")[:998]
         try:
@@ -104,9 +104,26 @@ def inbound_release(
     return message
 
 
-def _release_destination(author: User, ticket_number: int | None) -> Destination:
+def _release_destination(
+    author: User, ticket_number: int | None, message: InboundMessage
+) -> Destination:
+    """Where the released message goes, refusing an author who cannot speak for it.
+
+    A staff author makes the text a public support reply mailed to the customer,
+    so only the staff member who sent the message (a reply without its token)
+    can be chosen: a customer's words never go out in an engineer's name.
+    """
     if not author.is_active:
         raise ValidationFailed(_("That account is not active."), field="author")
+    if author.is_staff and author.email.lower() != message.from_address.lower():
+        raise ValidationFailed(
+            _(
+                "%(author)s is support staff and did not send this message "
+                "(it is from %(sender)s): choose a customer contact."
+            )
+            % {"author": author.email, "sender": message.from_address},
+            field="author",
+        )
     if ticket_number is None:
         contact = contact_for_user(author)
         if contact is None:
