@@ -8,6 +8,7 @@ Support Manager group), and are read-only to everyone else.
 from typing import Any
 
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -61,6 +62,28 @@ class _PersonalOrShared(admin.ModelAdmin):
         if not self._may_share(request):
             obj.owner = request.user
         super().save_model(request, obj, form, change)
+
+    def get_changelist_formset(self, request: HttpRequest, **kwargs: Any) -> Any:
+        """The list's editable columns change only rows the user may edit.
+
+        The admin checks the model-wide change permission before saving a list
+        edit, not each row's: without this an engineer could reorder (or, by a
+        crafted post, edit) the shared rows everyone sees.
+        """
+        formset = super().get_changelist_formset(request, **kwargs)
+        may_edit = self._may_edit
+
+        class EditableRowsOnly(formset):  # type: ignore[misc, valid-type]
+            def clean(self) -> None:
+                super().clean()
+                for form in self.forms:
+                    if form.has_changed() and not may_edit(request, form.instance):
+                        raise ValidationError(
+                            _("Only a manager can change “%(row)s”: it is shared.")
+                            % {"row": form.instance}
+                        )
+
+        return EditableRowsOnly
 
     @admin.display(description=_("Shared with"))
     def shared_with(self, obj: Any) -> str:

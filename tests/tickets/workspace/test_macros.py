@@ -131,3 +131,27 @@ def test_an_engineer_adds_a_saved_view_in_the_admin_as_their_own(eli, eli_client
     assert page.status_code == 200
     assert 'name="owner"' not in page.content.decode()
     assert SavedView.objects.get().owner == eli
+
+
+def test_an_engineer_cannot_reorder_a_shared_view_from_the_list(eli, eli_client):
+    shared = SavedView.objects.create(name="Team", query="view=open", owner=None)
+    mine = SavedView.objects.create(name="Mine", query="view=mine", owner=eli)
+    url = reverse("admin:tickets_savedview_changelist")
+    data = {
+        "form-TOTAL_FORMS": "2",
+        "form-INITIAL_FORMS": "2",
+        "form-0-id": str(shared.pk),
+        "form-0-position": "9",
+        "form-1-id": str(mine.pk),
+        "form-1-position": "0",
+        "_save": "Save",
+    }
+
+    refused = eli_client.post(url, data)
+    own = eli_client.post(url, {**data, "form-0-position": "0", "form-1-position": "5"})
+
+    assert refused.status_code == 200
+    assert "Only a manager can change “Team”: it is shared." in refused.text
+    assert SavedView.objects.get(pk=shared.pk).position == 0
+    assert own.status_code == 302
+    assert SavedView.objects.get(pk=mine.pk).position == 5
