@@ -297,7 +297,7 @@ class InboundMessageAdmin(admin.ModelAdmin):
         form = DiscardForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                inbound_discard(
+                discarded = inbound_discard(
                     inbound_id=message.pk,
                     actor=request.user,  # type: ignore[arg-type]
                     note=form.cleaned_data["note"],
@@ -305,9 +305,26 @@ class InboundMessageAdmin(admin.ModelAdmin):
             except ServiceError as error:
                 form.add_error(None, error.message)
             else:
-                self.message_user(request, _("Message discarded."), messages.SUCCESS)
+                self._say_discarded(request, discarded, form.cleaned_data["note"])
                 return self._back(message)
         return self._decision_page(request, message, form, _("Discard the message"))
+
+    def _say_discarded(
+        self, request: HttpRequest, discarded: InboundMessage, note: str
+    ) -> None:
+        """As ``_say_released``: an earlier discard keeps its reason, and says so."""
+        decision = discarded.decisions.select_related("actor").get(
+            action=InboundAction.DISCARD
+        )
+        if decision.actor_id == request.user.pk and decision.note == note.strip():
+            self.message_user(request, _("Message discarded."), messages.SUCCESS)
+            return
+        self.message_user(
+            request,
+            _("Nothing changed: %(actor)s already discarded this message: %(note)s")
+            % {"actor": decision.actor.email, "note": decision.note},
+            messages.WARNING,
+        )
 
     def _for_decision(self, request: HttpRequest, object_id: int) -> InboundMessage:
         message = get_object_or_404(InboundMessage, pk=object_id)

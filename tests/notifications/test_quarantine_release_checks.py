@@ -127,3 +127,20 @@ def test_a_deactivated_contact_or_an_absurd_ticket_number_is_a_form_error(
     assert "No active account has that address." in inactive.text
     assert f"{bob.user.email} cannot see ticket #{10**30}." in absurd.text
     assert not Comment.objects.exists()
+
+
+def test_a_second_discard_keeps_the_first_reason_and_says_so(operator, alice, ticket):
+    message = set_aside(alice.user.email, ticket)
+    url = reverse("admin:notifications_inboundmessage_discard", args=[message.pk])
+    other = StaffFactory()
+    other.groups.add(Group.objects.get(name=SUPPORT_ENGINEER))
+
+    first = signed_in(operator).post(url, {"note": "Phishing test"})
+    second = signed_in(other).post(url, {"note": "Spam"})
+
+    assert said(first) == ["Message discarded."]
+    assert said(second) == [
+        f"Nothing changed: {operator.email} already discarded this message: "
+        "Phishing test"
+    ]
+    assert InboundDecision.objects.get().note == "Phishing test"
