@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 from django.core.cache import cache
 from django.db.models import Count, F, Max, Q, QuerySet
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -64,6 +65,18 @@ def is_number(value: str, max_digits: int = 18) -> bool:
     refuses, so a crafted parameter would otherwise end in a server error.
     """
     return value.isascii() and value.isdigit() and len(value) <= max_digits
+
+
+def view_param(raw: str) -> str:
+    """The queue view a link or form carried, rebuilt from what the queue reads.
+
+    Pages pass it on in links and hidden fields; rebuilt, it is short enough for
+    the ticket form's ``view`` field and holds nothing the queue ignores. Empty
+    stays empty (the default view).
+    """
+    if not raw:
+        return ""
+    return QueueQuery.from_params(QueryDict(raw)).params()
 
 
 @dataclass(frozen=True)

@@ -140,7 +140,7 @@ def bulk_action(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponse:
     if not model_admin.has_change_permission(request):
         raise PermissionDenied
     form = BulkForm(request.POST)
-    back = queue_url(request.POST.get("view", ""))
+    back = queue_url(queues.view_param(request.POST.get("view", "")))
     if not form.is_valid():
         if form.has_error("tickets", "too_many"):
             messages.error(request, str(form.errors["tickets"][0]))
@@ -247,7 +247,9 @@ def ticket_page(
         Ticket.objects.select_related("organization__tier", "requester", "assignee"),
         pk=int(object_id),
     )
-    view = request.GET.get("view", "") or request.POST.get("view", "")
+    view = queues.view_param(
+        request.GET.get("view", "") or request.POST.get("view", "")
+    )
     if request.method == "POST":
         outcome = ticket_page_submit(request, ticket, view)
         if outcome.redirect:
@@ -313,7 +315,9 @@ def assign_to_me(
         messages.error(request, f"{ticket.reference}: {reason}")
     if not (result.changed or result.unchanged or result.refused):
         messages.error(request, _("That ticket does not exist; nothing changed."))
-    return HttpResponseRedirect(queue_url(request.POST.get("view", "")))
+    return HttpResponseRedirect(
+        queue_url(queues.view_param(request.POST.get("view", "")))
+    )
 
 
 def urls(model_admin: ModelAdmin) -> list[Any]:

@@ -132,3 +132,20 @@ def test_assign_to_me_on_a_missing_or_own_ticket_says_so(eli, eli_client):
 
     assert press(987654) == ["That ticket does not exist; nothing changed."]
     assert press(mine.pk)[-1] == f"{mine.reference} is already assigned to you."
+
+
+def test_a_long_view_in_the_link_does_not_make_the_page_unsavable(
+    eli_client, file_ticket
+):
+    ticket = file_ticket()
+    long_view = "view=mine&q=" + "x" * 600 + "&junk=" + "y" * 100
+
+    page = eli_client.get(page_url(ticket), {"view": long_view})
+    shown = page.context["form"]["view"].value()
+    saved = eli_client.post(
+        page_url(ticket), form_data(eli_client, ticket, reply="Hello", view=shown)
+    )
+
+    assert saved.status_code == 302
+    assert shown == "view=mine&q=" + "x" * 100
+    assert saved["Location"].endswith(f"?view=view%3Dmine%26q%3D{'x' * 100}#ws-reply")
