@@ -71,8 +71,12 @@ class Seen:
         parts = token.split(_SEP)
         if len(parts) != 5:
             return None
-        moment = parse_datetime(parts[0])
-        if moment is None or not is_number(parts[2]):
+        try:
+            moment = parse_datetime(parts[0])
+        except ValueError:  # well-formed but impossible, such as month 13
+            return None
+        # A time without its offset cannot be compared with the ticket's.
+        if moment is None or moment.utcoffset() is None or not is_number(parts[2]):
             return None
         assignee = int(parts[3]) if is_number(parts[3]) else None
         return cls(moment, parts[1], int(parts[2]), assignee, parts[4])

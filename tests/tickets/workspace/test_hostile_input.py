@@ -62,7 +62,16 @@ def test_a_mangled_seen_token_is_no_server_error(eli_client, file_ticket, bad, s
     assert Comment.objects.filter(body="Typed").exists() == saved
 
 
-@pytest.mark.parametrize("seen", ["", "garbage", "2999-01-01T00:00:00+00:00|x|2||y"])
+@pytest.mark.parametrize(
+    "seen",
+    [
+        "",
+        "garbage",
+        "2999-01-01T00:00:00+00:00|x|2||y",  # from the future
+        "2026-01-01T00:00:00|new|2||bug",  # no offset
+        "2026-13-01T00:00:00+00:00|new|2||bug",  # no such month
+    ],
+)
 def test_a_missing_or_future_seen_never_undoes_anothers_change(
     eli_client, erin, file_ticket, seen
 ):
@@ -149,3 +158,18 @@ def test_a_long_view_in_the_link_does_not_make_the_page_unsavable(
     assert saved.status_code == 302
     assert shown == "view=mine&q=" + "x" * 100
     assert saved["Location"].endswith(f"?view=view%3Dmine%26q%3D{'x' * 100}#ws-reply")
+
+
+@pytest.mark.parametrize(
+    "seen", ["2026-01-01T00:00:00|new|2||bug", "2026-13-01T00:00:00+00:00|new|2||bug"]
+)
+def test_the_heartbeat_ignores_a_seen_time_it_cannot_compare(
+    eli_client, file_ticket, seen
+):
+    ticket = file_ticket()
+    url = reverse("admin:tickets_ticket_workspace_presence", args=[ticket.pk])
+
+    response = eli_client.post(url, {"seen": seen})
+
+    assert response.status_code == 200
+    assert response.json()["changed"] is False
