@@ -237,7 +237,7 @@ def ticket_page(
     model_admin: ModelAdmin, request: HttpRequest, object_id: str
 ) -> HttpResponse:
     """The ticket page: GET shows it, POST saves through ``ticket_page_submit``."""
-    if not object_id.isdigit():
+    if not queues.is_number(object_id):
         raise Http404
     if not model_admin.has_view_permission(request):
         raise PermissionDenied

@@ -173,3 +173,9 @@ def test_the_heartbeat_ignores_a_seen_time_it_cannot_compare(
 
     assert response.status_code == 200
     assert response.json()["changed"] is False
+
+
+def test_a_ticket_address_with_a_unicode_digit_is_not_found(eli_client):
+    response = eli_client.get(f"/admin/tickets/ticket/{SUPERSCRIPT_TWO}/change/")
+
+    assert response.status_code == 404
