@@ -16,7 +16,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -72,16 +72,19 @@ def technical_contacts_count(organization: Organization) -> int:
     An invited colleague's account is inactive until they accept, so the open
     invitations are counted instead of their (inactive) contacts.
     """
-    active = Contact.objects.filter(
-        organization=organization, is_technical_contact=True, user__is_active=True
-    ).count()
-    invited = Invitation.objects.filter(
+    open_invitation = Invitation.objects.filter(
         organization=organization,
-        technical_contact=True,
+        email__iexact=OuterRef("user__email"),
         accepted_at=None,
         revoked_at=None,
-    ).count()
-    return active + invited
+    )
+    # The contact's own flag counts, not the invitation's: an admin may designate
+    # an invited colleague (or drop one) before they accept.
+    return (
+        Contact.objects.filter(organization=organization, is_technical_contact=True)
+        .filter(Q(user__is_active=True) | Exists(open_invitation))
+        .count()
+    )
 
 
 def technical_contacts_who_can_open(organization: Organization) -> list[User]:

@@ -291,3 +291,29 @@ def test_the_policy_page_states_each_tiers_technical_contact_limit(client, db):
     page = client.get("/support-policy/").content.decode()
     assert "Technical contacts (may open tickets)" in page
     assert "Up to 7" in page
+
+
+def test_designating_invited_colleagues_cannot_pass_the_technical_limit(
+    admin, admin_client
+):
+    """Invited as plain contacts, then made technical before they accept: each
+    counts against the tier's limit like an invited technical contact."""
+    tier = admin.organization.tier
+    tier.max_technical_contacts = 2  # admin (alice) holds one seat
+    tier.save(update_fields=["max_technical_contacts"])
+    for name in ("carol", "dave"):
+        assert invite(admin_client, email=f"{name}@acme.example.com").status_code == 302
+    for name in ("carol", "dave"):
+        contact = Contact.objects.get(user__email=f"{name}@acme.example.com")
+        admin_client.post(
+            f"/organization/contacts/{contact.pk}/roles/", {"technical_contact": "on"}
+        )
+    technical = Contact.objects.filter(
+        organization=admin.organization, is_technical_contact=True
+    )
+    assert technical.count() == 2
+    assert organizations.technical_contacts_count(admin.organization) == 2
+    # Dropping the flag of an invited technical contact frees the seat.
+    carol = Contact.objects.get(user__email="carol@acme.example.com")
+    admin_client.post(f"/organization/contacts/{carol.pk}/roles/", {})
+    assert organizations.technical_contacts_count(admin.organization) == 1
