@@ -330,6 +330,10 @@ def contact_active_set(
     """
     _require_admin(actor, organization)
     with transaction.atomic():
+        # One change to the organisation's people at a time, as the other writes
+        # do: two admins deactivating each other at once must not leave none, and
+        # two reactivations must not pass the technical-contact limit together.
+        Organization.objects.select_for_update().get(pk=organization.pk)
         contact = _locked_contact(organization, contact_id)
         user = contact.user
         if not active and not user.is_active:
