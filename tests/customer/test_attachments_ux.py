@@ -1,7 +1,10 @@
 """Files kept after a refused form, and previews of image attachments."""
 
 import io
+import os
 import re
+import struct
+import zlib
 
 import pytest
 from django.core.files.storage import default_storage
@@ -110,3 +113,34 @@ def test_a_file_named_like_an_image_that_is_not_one_gets_no_preview(
     attachment = comment.attachments.get()
     url = f"/tickets/{ticket.number}/attachments/{attachment.pk}/thumbnail/"
     assert alice_client.get(url).status_code == 404
+
+
+def broken_png() -> bytes:
+    """A PNG whose header reads fine but whose pixel data runs into a garbage
+    chunk: Pillow opens it and fails only while decoding."""
+    output = io.BytesIO()
+    Image.frombytes("RGB", (64, 48), os.urandom(64 * 48 * 3)).save(output, "PNG")
+    data = output.getvalue()
+    (length,) = struct.unpack(">I", data[33:37])
+    half = data[41 : 41 + length // 2]
+    idat = b"IDAT" + half
+    chunk = struct.pack(">I", len(half)) + idat + struct.pack(">I", zlib.crc32(idat))
+    return data[:33] + chunk + b"\x00\x00\x00\x08r A_" + b"\x00" * 12
+
+
+def test_a_broken_image_gets_no_preview_instead_of_an_error(alice, alice_client):
+    ticket = TicketFactory(organization=alice.organization, status=Status.OPEN)
+    comment = services.comment_create(
+        ticket=ticket,
+        author=alice.user,
+        body="Broken",
+        files=[
+            SimpleUploadedFile("broken.png", broken_png(), content_type="image/png")
+        ],
+    )
+    attachment = comment.attachments.get()
+    url = f"/tickets/{ticket.number}/attachments/{attachment.pk}/thumbnail/"
+    alice_client.raise_request_exception = False
+    assert alice_client.get(url).status_code == 404
+    download = alice_client.get(f"/tickets/{ticket.number}/").content.decode()
+    assert "broken.png" in download  # the file itself is still offered
