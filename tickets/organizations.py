@@ -185,6 +185,51 @@ def invitation_from_token(token: str) -> Invitation | None:
     )
 
 
+def _never_joined(user: User, organization: Organization) -> bool:
+    """An earlier invitee of this organisation whose invitation was revoked
+    before they accepted: inactive, no password. Inviting them again is how the
+    page says to bring them back."""
+    contact = getattr(user, "contact", None)
+    return (
+        not user.is_active
+        and not user.has_usable_password()
+        and contact is not None
+        and contact.organization_id == organization.pk
+    )
+
+
+def _invitee(
+    organization: Organization,
+    existing: User | None,
+    email: str,
+    data: InvitationInput,
+) -> User:
+    """The inactive account an invitation is for: new, or the earlier invitee's."""
+    first_name = data.first_name.strip()[:150]
+    last_name = data.last_name.strip()[:150]
+    if existing is not None:
+        existing.first_name = first_name or existing.first_name
+        existing.last_name = last_name or existing.last_name
+        existing.save(update_fields=["first_name", "last_name"])
+        Contact.objects.filter(user=existing).update(
+            is_technical_contact=data.technical_contact
+        )
+        return existing
+    user = User.objects.create_user(
+        email=email,
+        password=None,
+        first_name=first_name,
+        last_name=last_name,
+        is_active=False,
+    )
+    Contact.objects.create(
+        user=user,
+        organization=organization,
+        is_technical_contact=data.technical_contact,
+    )
+    return user
+
+
 def invitation_create(
     *, actor: User, organization: Organization, data: InvitationInput
 ) -> Invitation:
@@ -204,7 +249,7 @@ def invitation_create(
     with transaction.atomic():
         Organization.objects.select_for_update().get(pk=organization.pk)
         existing = User.objects.filter(email__iexact=email).first()
-        if existing is not None:
+        if existing is not None and not _never_joined(existing, organization):
             raise ValidationFailed(
                 _(
                     "%(email)s already has an account. If they should join your "
@@ -228,18 +273,7 @@ def invitation_create(
             )
         if data.technical_contact:
             _check_technical_room(organization)
-        user = User.objects.create_user(
-            email=email,
-            password=None,
-            first_name=data.first_name.strip()[:150],
-            last_name=data.last_name.strip()[:150],
-            is_active=False,
-        )
-        Contact.objects.create(
-            user=user,
-            organization=organization,
-            is_technical_contact=data.technical_contact,
-        )
+        user = _invitee(organization, existing, email, data)
         try:
             with transaction.atomic():
                 invitation = Invitation.objects.create(

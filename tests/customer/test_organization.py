@@ -317,3 +317,35 @@ def test_designating_invited_colleagues_cannot_pass_the_technical_limit(
     carol = Contact.objects.get(user__email="carol@acme.example.com")
     admin_client.post(f"/organization/contacts/{carol.pk}/roles/", {})
     assert organizations.technical_contacts_count(admin.organization) == 1
+
+
+def test_a_revoked_invitee_can_be_invited_again_as_the_page_says(
+    admin, admin_client, gina
+):
+    first = organizations.invitation_create(
+        actor=admin.user,
+        organization=admin.organization,
+        data=organizations.InvitationInput(email="erin@acme.example.com"),
+    )
+    erin = Contact.objects.get(user__email="erin@acme.example.com")
+    admin_client.post(f"/organization/contacts/{erin.pk}/deactivate/")
+    response = admin_client.post(
+        f"/organization/contacts/{erin.pk}/reactivate/", follow=True
+    )
+    assert "invite them again" in response.content.decode()
+
+    response = invite(admin_client, email="Erin@acme.example.com")
+    assert response.status_code == 302
+    second = Invitation.objects.get(email="erin@acme.example.com", revoked_at=None)
+    assert second.pk != first.pk
+    old = f"/organization/invitations/{organizations.invitation_token(first)}/"
+    assert Client().get(old).status_code == 404
+    new = f"/organization/invitations/{organizations.invitation_token(second)}/"
+    visitor = Client()
+    visitor.post(new, {"password": NEW_PASSWORD, "password_again": NEW_PASSWORD})
+    erin.user.refresh_from_db()
+    assert erin.user.is_active
+    assert User.objects.filter(email__iexact="erin@acme.example.com").count() == 1
+    # Someone who signed in once, or belongs elsewhere, is still refused.
+    assert invite(admin_client, email="erin@acme.example.com").status_code == 400
+    assert invite(admin_client, email=gina.user.email).status_code == 400
