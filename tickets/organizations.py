@@ -205,22 +205,20 @@ def _invitee(
     data: InvitationInput,
 ) -> User:
     """The inactive account an invitation is for: new, or the earlier invitee's."""
-    first_name = data.first_name.strip()[:150]
-    last_name = data.last_name.strip()[:150]
+    names = {
+        "first_name": data.first_name.strip()[:150],
+        "last_name": data.last_name.strip()[:150],
+    }
     if existing is not None:
-        existing.first_name = first_name or existing.first_name
-        existing.last_name = last_name or existing.last_name
-        existing.save(update_fields=["first_name", "last_name"])
+        for field, value in names.items():
+            setattr(existing, field, value or getattr(existing, field))
+        existing.save(update_fields=list(names))
         Contact.objects.filter(user=existing).update(
             is_technical_contact=data.technical_contact
         )
         return existing
     user = User.objects.create_user(
-        email=email,
-        password=None,
-        first_name=first_name,
-        last_name=last_name,
-        is_active=False,
+        email=email, password=None, is_active=False, **names
     )
     Contact.objects.create(
         user=user,
