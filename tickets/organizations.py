@@ -57,13 +57,22 @@ def organization_audit(
 
 
 def open_invitation_ids(organization: Organization) -> set[str]:
-    """Lower-cased addresses invited and not yet accepted (shown as "invited")."""
+    """Lower-cased addresses invited, not yet accepted, whose link still works
+    (shown as "invited"; an expired one shows as deactivated: invite again)."""
     return {
         email.lower()
-        for email in Invitation.objects.filter(
-            organization=organization, accepted_at=None, revoked_at=None
-        ).values_list("email", flat=True)
+        for email in _live_invitations(organization).values_list("email", flat=True)
     }
+
+
+def _live_invitations(organization: Organization) -> QuerySet[Invitation]:
+    """Open invitations whose link still works: an expired one holds no seat."""
+    return Invitation.objects.filter(
+        organization=organization,
+        accepted_at=None,
+        revoked_at=None,
+        created_at__gte=timezone.now() - timedelta(seconds=invitation_max_age()),
+    )
 
 
 def technical_contacts_count(organization: Organization) -> int:
@@ -72,11 +81,8 @@ def technical_contacts_count(organization: Organization) -> int:
     An invited colleague's account is inactive until they accept, so the open
     invitations are counted instead of their (inactive) contacts.
     """
-    open_invitation = Invitation.objects.filter(
-        organization=organization,
-        email__iexact=OuterRef("user__email"),
-        accepted_at=None,
-        revoked_at=None,
+    open_invitation = _live_invitations(organization).filter(
+        email__iexact=OuterRef("user__email")
     )
     # The contact's own flag counts, not the invitation's: an admin may designate
     # an invited colleague (or drop one) before they accept.
@@ -271,6 +277,15 @@ def invitation_create(
             )
         if data.technical_contact:
             _check_technical_room(organization)
+        if existing is not None:  # invited before: an expired link gives way
+            Invitation.objects.filter(
+                organization=organization,
+                email__iexact=email,
+                accepted_at=None,
+                revoked_at=None,
+            ).exclude(pk__in=_live_invitations(organization)).update(
+                revoked_at=timezone.now()
+            )
         user = _invitee(organization, existing, email, data)
         try:
             with transaction.atomic():

@@ -2,11 +2,13 @@
 
 import re
 import time
+from datetime import timedelta
 from unittest import mock
 
 import pytest
 from django.core import mail
 from django.test import Client
+from django.utils import timezone
 
 from notifications import services as notification_services
 from scalr_support.accounts.models import ApiToken, User
@@ -349,3 +351,32 @@ def test_a_revoked_invitee_can_be_invited_again_as_the_page_says(
     # Someone who signed in once, or belongs elsewhere, is still refused.
     assert invite(admin_client, email="erin@acme.example.com").status_code == 400
     assert invite(admin_client, email=gina.user.email).status_code == 400
+
+
+def test_an_expired_invitation_frees_its_seat_and_can_be_sent_again(
+    admin, admin_client, settings
+):
+    tier = admin.organization.tier
+    tier.max_technical_contacts = 2  # admin (alice) holds one seat
+    tier.save(update_fields=["max_technical_contacts"])
+    invite(admin_client, email="erin@acme.example.com", technical_contact="on")
+    assert (
+        invite(
+            admin_client, email="finn@acme.example.com", technical_contact="on"
+        ).status_code
+        == 400
+    )  # no seat left while erin's link works
+
+    assert ">Invited</td>" in admin_client.get("/organization/").content.decode()
+    expired = timezone.now() - timedelta(days=settings.INVITATION_MAX_AGE_DAYS + 1)
+    Invitation.objects.filter(email="erin@acme.example.com").update(created_at=expired)
+    assert organizations.technical_contacts_count(admin.organization) == 1
+    assert ">Invited</td>" not in admin_client.get("/organization/").content.decode()
+    response = invite(
+        admin_client, email="erin@acme.example.com", technical_contact="on"
+    )
+    assert response.status_code == 302
+    fresh = Invitation.objects.get(email="erin@acme.example.com", revoked_at=None)
+    path = f"/organization/invitations/{organizations.invitation_token(fresh)}/"
+    assert Client().get(path).status_code == 200
+    assert organizations.technical_contacts_count(admin.organization) == 2
