@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from tests.factories import TicketFactory
-from tickets import services
+from tickets import held_uploads, services
 from tickets.choices import Status
 
 pytestmark = pytest.mark.django_db
@@ -144,3 +144,14 @@ def test_a_broken_image_gets_no_preview_instead_of_an_error(alice, alice_client)
     assert alice_client.get(url).status_code == 404
     download = alice_client.get(f"/tickets/{ticket.number}/").content.decode()
     assert "broken.png" in download  # the file itself is still offered
+
+
+def test_a_kept_file_sent_twice_is_attached_once(alice_client, alice):
+    ticket = TicketFactory(organization=alice.organization, status=Status.OPEN)
+    log = SimpleUploadedFile("twice.log", b"once only", content_type="text/plain")
+    (held,) = held_uploads.uploads_hold(user=alice.user, files=[log])
+    alice_client.post(
+        f"/tickets/{ticket.number}/comments/",
+        {"body": "Here it is", "held_upload": [held.token, held.token]},
+    )
+    assert list(ticket.attachments.values_list("filename", flat=True)) == ["twice.log"]
