@@ -141,6 +141,16 @@ def _require_admin(actor: User, organization: Organization) -> None:
         raise NotAllowed(_("Only your organisation's admins can manage contacts."))
 
 
+def _lock_people(actor: User, organization: Organization) -> None:
+    """Lock the organisation's people, then check the actor again as they are now:
+    an admin demoted or deactivated by a change that committed while this request
+    waited for the lock can no longer act."""
+    Organization.objects.select_for_update().get(pk=organization.pk)
+    _require_admin(
+        User.objects.select_related("contact").get(pk=actor.pk), organization
+    )
+
+
 def _audit(
     organization: Organization, actor: User | None, action: str, email: str
 ) -> None:
@@ -251,7 +261,7 @@ def invitation_create(
     if not email:
         raise ValidationFailed(_("Enter the colleague's email address."), field="email")
     with transaction.atomic():
-        Organization.objects.select_for_update().get(pk=organization.pk)
+        _lock_people(actor, organization)
         existing = User.objects.filter(email__iexact=email).first()
         if existing is not None and not _never_joined(existing, organization):
             raise ValidationFailed(
@@ -380,7 +390,7 @@ def contact_active_set(
         # One change to the organisation's people at a time, as the other writes
         # do: two admins deactivating each other at once must not leave none, and
         # two reactivations must not pass the technical-contact limit together.
-        Organization.objects.select_for_update().get(pk=organization.pk)
+        _lock_people(actor, organization)
         contact = _locked_contact(organization, contact_id)
         user = contact.user
         if not active and not user.is_active:
@@ -436,7 +446,7 @@ def contact_roles_set(
     """Designate or remove a technical contact or an organisation admin, audited."""
     _require_admin(actor, organization)
     with transaction.atomic():
-        Organization.objects.select_for_update().get(pk=organization.pk)
+        _lock_people(actor, organization)
         contact = _locked_contact(organization, contact_id)
         fields = []
         if (

@@ -4,12 +4,15 @@ Real threads, each with its own connection, released together by a barrier.
 """
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from unittest import mock
 
 import pytest
+from django.db import connections
 from django.test import Client
 
 from tests.conftest import signed_in
+from tests.factories import ContactFactory
 from tests.tickets.test_concurrency import run_together
 from tickets import organizations
 from tickets.models import Contact
@@ -47,3 +50,41 @@ def test_two_admins_deactivating_each_other_at_once_leave_one_admin(alice, bob):
         user__is_active=True,
     )
     assert active_admins.count() == 1
+
+
+def test_an_admin_demoted_while_their_request_waits_can_no_longer_act(
+    alice, bob, org_a
+):
+    """Bob removes alice's admin role; alice's request, sent a moment later,
+    waits for his change and is then refused, instead of acting as an admin."""
+    Contact.objects.filter(pk__in=[alice.pk, bob.pk]).update(is_organization_admin=True)
+    carol = ContactFactory(organization=org_a, is_technical_contact=False)
+    alice_client, bob_client = signed_in(alice.user), signed_in(bob.user)
+    real_check = organizations._other_admins
+
+    def slow_check(*args: object) -> bool:
+        answer = real_check(*args)  # type: ignore[arg-type]
+        time.sleep(0.5)  # bob holds the organisation's lock here
+        return answer
+
+    def alice_later() -> object:
+        time.sleep(0.2)
+        return alice_client.post(
+            f"/organization/contacts/{carol.pk}/roles/", {"technical_contact": "on"}
+        )
+
+    with (
+        mock.patch.object(organizations, "_other_admins", slow_check),
+        ThreadPoolExecutor(max_workers=2) as pool,
+    ):
+        demote = pool.submit(
+            lambda: bob_client.post(f"/organization/contacts/{alice.pk}/roles/", {})
+        )
+        late = pool.submit(alice_later)
+        assert demote.result().status_code == 302
+        assert late.result().status_code == 302  # type: ignore[attr-defined]
+    connections.close_all()
+    carol.refresh_from_db()
+    alice.refresh_from_db()
+    assert not alice.is_organization_admin
+    assert not carol.is_technical_contact
