@@ -63,7 +63,7 @@ def uploads_hold(*, user: User, files: list[UploadedFile]) -> list[HeldUpload]:
 def uploads_read(*, user: User, tokens: list[str]) -> list[HeldUpload]:
     """The held files the tokens name (forged, foreign or expired ones ignored)."""
     found = []
-    for token in tokens:
+    for token in dict.fromkeys(tokens):
         data = _data(user, token)
         if data is not None:
             found.append(HeldUpload(token=token, filename=data["f"], size=data["s"]))
@@ -85,9 +85,11 @@ def _data(user: User, token: str) -> dict | None:  # type: ignore[type-arg]
 
 
 def uploads_release(*, user: User, tokens: list[str]) -> list[UploadedFile]:
-    """The held files as uploads again, to pass to a service with new ones."""
+    """The held files as uploads again, to pass to a service with new ones.
+
+    A token sent twice (a doubled form field) still gives its file once."""
     files = []
-    for token in tokens:
+    for token in dict.fromkeys(tokens):
         data = _data(user, token)
         if data is None:
             continue

@@ -16,7 +16,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -57,13 +57,22 @@ def organization_audit(
 
 
 def open_invitation_ids(organization: Organization) -> set[str]:
-    """Lower-cased addresses invited and not yet accepted (shown as "invited")."""
+    """Lower-cased addresses invited, not yet accepted, whose link still works
+    (shown as "invited"; an expired one shows as deactivated: invite again)."""
     return {
         email.lower()
-        for email in Invitation.objects.filter(
-            organization=organization, accepted_at=None, revoked_at=None
-        ).values_list("email", flat=True)
+        for email in _live_invitations(organization).values_list("email", flat=True)
     }
+
+
+def _live_invitations(organization: Organization) -> QuerySet[Invitation]:
+    """Open invitations whose link still works: an expired one holds no seat."""
+    return Invitation.objects.filter(
+        organization=organization,
+        accepted_at=None,
+        revoked_at=None,
+        created_at__gte=timezone.now() - timedelta(seconds=invitation_max_age()),
+    )
 
 
 def technical_contacts_count(organization: Organization) -> int:
@@ -72,16 +81,16 @@ def technical_contacts_count(organization: Organization) -> int:
     An invited colleague's account is inactive until they accept, so the open
     invitations are counted instead of their (inactive) contacts.
     """
-    active = Contact.objects.filter(
-        organization=organization, is_technical_contact=True, user__is_active=True
-    ).count()
-    invited = Invitation.objects.filter(
-        organization=organization,
-        technical_contact=True,
-        accepted_at=None,
-        revoked_at=None,
-    ).count()
-    return active + invited
+    open_invitation = _live_invitations(organization).filter(
+        email__iexact=OuterRef("user__email")
+    )
+    # The contact's own flag counts, not the invitation's: an admin may designate
+    # an invited colleague (or drop one) before they accept.
+    return (
+        Contact.objects.filter(organization=organization, is_technical_contact=True)
+        .filter(Q(user__is_active=True) | Exists(open_invitation))
+        .count()
+    )
 
 
 def technical_contacts_who_can_open(organization: Organization) -> list[User]:
@@ -130,6 +139,16 @@ def _require_admin(actor: User, organization: Organization) -> None:
         and contact.is_organization_admin
     ):
         raise NotAllowed(_("Only your organisation's admins can manage contacts."))
+
+
+def _lock_people(actor: User, organization: Organization) -> None:
+    """Lock the organisation's people, then check the actor again as they are now:
+    an admin demoted or deactivated by a change that committed while this request
+    waited for the lock can no longer act."""
+    Organization.objects.select_for_update().get(pk=organization.pk)
+    _require_admin(
+        User.objects.select_related("contact").get(pk=actor.pk), organization
+    )
 
 
 def _audit(
@@ -182,6 +201,49 @@ def invitation_from_token(token: str) -> Invitation | None:
     )
 
 
+def _never_joined(user: User, organization: Organization) -> bool:
+    """An earlier invitee of this organisation whose invitation was revoked
+    before they accepted: inactive, no password. Inviting them again is how the
+    page says to bring them back."""
+    contact = getattr(user, "contact", None)
+    return (
+        not user.is_active
+        and not user.has_usable_password()
+        and contact is not None
+        and contact.organization_id == organization.pk
+    )
+
+
+def _invitee(
+    organization: Organization,
+    existing: User | None,
+    email: str,
+    data: InvitationInput,
+) -> User:
+    """The inactive account an invitation is for: new, or the earlier invitee's."""
+    names = {
+        "first_name": data.first_name.strip()[:150],
+        "last_name": data.last_name.strip()[:150],
+    }
+    if existing is not None:
+        for field, value in names.items():
+            setattr(existing, field, value or getattr(existing, field))
+        existing.save(update_fields=list(names))
+        Contact.objects.filter(user=existing).update(
+            is_technical_contact=data.technical_contact
+        )
+        return existing
+    user = User.objects.create_user(
+        email=email, password=None, is_active=False, **names
+    )
+    Contact.objects.create(
+        user=user,
+        organization=organization,
+        is_technical_contact=data.technical_contact,
+    )
+    return user
+
+
 def invitation_create(
     *, actor: User, organization: Organization, data: InvitationInput
 ) -> Invitation:
@@ -199,9 +261,9 @@ def invitation_create(
     if not email:
         raise ValidationFailed(_("Enter the colleague's email address."), field="email")
     with transaction.atomic():
-        Organization.objects.select_for_update().get(pk=organization.pk)
+        _lock_people(actor, organization)
         existing = User.objects.filter(email__iexact=email).first()
-        if existing is not None:
+        if existing is not None and not _never_joined(existing, organization):
             raise ValidationFailed(
                 _(
                     "%(email)s already has an account. If they should join your "
@@ -225,18 +287,16 @@ def invitation_create(
             )
         if data.technical_contact:
             _check_technical_room(organization)
-        user = User.objects.create_user(
-            email=email,
-            password=None,
-            first_name=data.first_name.strip()[:150],
-            last_name=data.last_name.strip()[:150],
-            is_active=False,
-        )
-        Contact.objects.create(
-            user=user,
-            organization=organization,
-            is_technical_contact=data.technical_contact,
-        )
+        if existing is not None:  # invited before: an expired link gives way
+            Invitation.objects.filter(
+                organization=organization,
+                email__iexact=email,
+                accepted_at=None,
+                revoked_at=None,
+            ).exclude(pk__in=_live_invitations(organization)).update(
+                revoked_at=timezone.now()
+            )
+        user = _invitee(organization, existing, email, data)
         try:
             with transaction.atomic():
                 invitation = Invitation.objects.create(
@@ -327,6 +387,10 @@ def contact_active_set(
     """
     _require_admin(actor, organization)
     with transaction.atomic():
+        # One change to the organisation's people at a time, as the other writes
+        # do: two admins deactivating each other at once must not leave none, and
+        # two reactivations must not pass the technical-contact limit together.
+        _lock_people(actor, organization)
         contact = _locked_contact(organization, contact_id)
         user = contact.user
         if not active and not user.is_active:
@@ -382,7 +446,7 @@ def contact_roles_set(
     """Designate or remove a technical contact or an organisation admin, audited."""
     _require_admin(actor, organization)
     with transaction.atomic():
-        Organization.objects.select_for_update().get(pk=organization.pk)
+        _lock_people(actor, organization)
         contact = _locked_contact(organization, contact_id)
         fields = []
         if (

@@ -26,6 +26,7 @@ from .models import Ticket
 
 SALT = "tickets.satisfaction"
 LINK_MAX_AGE = 30 * 24 * 3600  # a month to answer
+COMMENT_MAX_LENGTH = 2000  # the textarea's ``maxlength``
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,16 @@ def satisfaction_record(
         raise ValidationFailed(_("Choose good or bad."), field="rating")
     if user.pk != ticket.requester_id:
         raise ValidationFailed(_("Only the ticket's requester can rate it."))
-    comment = comment.strip()[:2000]
+    # A browser counts a line break as one character against ``maxlength`` but
+    # sends it as CRLF: normalise before counting, and refuse (never cut) a
+    # longer comment, so nothing the customer wrote is silently dropped.
+    comment = comment.replace("\r\n", "\n").strip()
+    if len(comment) > COMMENT_MAX_LENGTH:
+        raise ValidationFailed(
+            _("The comment is %(n)s characters; the limit is %(limit)s.")
+            % {"n": len(comment), "limit": COMMENT_MAX_LENGTH},
+            field="comment",
+        )
     with transaction.atomic():
         locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
         current = locked.solved_at

@@ -34,5 +34,12 @@ def thumbnail_png(attachment: Attachment) -> bytes | None:
             output = io.BytesIO()
             image.convert("RGBA").save(output, format="PNG")
             return output.getvalue()
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+    except (
+        UnidentifiedImageError,
+        OSError,
+        ValueError,
+        SyntaxError,  # Pillow's word for a broken chunk met while decoding (PNG)
+        EOFError,
+        Image.DecompressionBombError,
+    ):
         return None

@@ -80,11 +80,17 @@ class ListQuery:
     q: str
     scope: str
     sort: str
+    ignored: tuple[str, ...] = ()  # labels of the parameters not understood
 
 
 def list_query(form: TicketListForm) -> ListQuery:
-    """What the list shows; an invalid form shows the default list."""
-    data = form.cleaned_data if form.is_valid() else {}
+    """What the list shows: each valid parameter applies, an invalid one falls back
+    to its default (the page names it), so ``?status=solved&sort=oops`` still
+    lists the solved tickets instead of silently showing the default list."""
+    data: dict[str, Any] = {}
+    if form.is_bound:
+        form.is_valid()  # fills cleaned_data with the fields that validated
+        data = form.cleaned_data
     # A search looks through every status unless told otherwise: people look up
     # old tickets by number or words.
     default = ANY_STATUS if data.get("q") else ALL_OPEN
@@ -104,6 +110,9 @@ def list_query(form: TicketListForm) -> ListQuery:
         q=data.get("q") or "",
         scope=data.get("scope") or "organization",
         sort=data.get("sort") or DEFAULT_SORT,
+        ignored=tuple(
+            str(form.fields[name].label) for name in form.errors if name in form.fields
+        ),
     )
 
 

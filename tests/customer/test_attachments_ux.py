@@ -1,7 +1,10 @@
 """Files kept after a refused form, and previews of image attachments."""
 
 import io
+import os
 import re
+import struct
+import zlib
 
 import pytest
 from django.core.files.storage import default_storage
@@ -9,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from tests.factories import TicketFactory
-from tickets import services
+from tickets import held_uploads, services
 from tickets.choices import Status
 
 pytestmark = pytest.mark.django_db
@@ -110,3 +113,45 @@ def test_a_file_named_like_an_image_that_is_not_one_gets_no_preview(
     attachment = comment.attachments.get()
     url = f"/tickets/{ticket.number}/attachments/{attachment.pk}/thumbnail/"
     assert alice_client.get(url).status_code == 404
+
+
+def broken_png() -> bytes:
+    """A PNG whose header reads fine but whose pixel data runs into a garbage
+    chunk: Pillow opens it and fails only while decoding."""
+    output = io.BytesIO()
+    Image.frombytes("RGB", (64, 48), os.urandom(64 * 48 * 3)).save(output, "PNG")
+    data = output.getvalue()
+    (length,) = struct.unpack(">I", data[33:37])
+    half = data[41 : 41 + length // 2]
+    idat = b"IDAT" + half
+    chunk = struct.pack(">I", len(half)) + idat + struct.pack(">I", zlib.crc32(idat))
+    return data[:33] + chunk + b"\x00\x00\x00\x08r A_" + b"\x00" * 12
+
+
+def test_a_broken_image_gets_no_preview_instead_of_an_error(alice, alice_client):
+    ticket = TicketFactory(organization=alice.organization, status=Status.OPEN)
+    comment = services.comment_create(
+        ticket=ticket,
+        author=alice.user,
+        body="Broken",
+        files=[
+            SimpleUploadedFile("broken.png", broken_png(), content_type="image/png")
+        ],
+    )
+    attachment = comment.attachments.get()
+    url = f"/tickets/{ticket.number}/attachments/{attachment.pk}/thumbnail/"
+    alice_client.raise_request_exception = False
+    assert alice_client.get(url).status_code == 404
+    download = alice_client.get(f"/tickets/{ticket.number}/").content.decode()
+    assert "broken.png" in download  # the file itself is still offered
+
+
+def test_a_kept_file_sent_twice_is_attached_once(alice_client, alice):
+    ticket = TicketFactory(organization=alice.organization, status=Status.OPEN)
+    log = SimpleUploadedFile("twice.log", b"once only", content_type="text/plain")
+    (held,) = held_uploads.uploads_hold(user=alice.user, files=[log])
+    alice_client.post(
+        f"/tickets/{ticket.number}/comments/",
+        {"body": "Here it is", "held_upload": [held.token, held.token]},
+    )
+    assert list(ticket.attachments.values_list("filename", flat=True)) == ["twice.log"]

@@ -2,11 +2,13 @@
 
 import re
 import time
+from datetime import timedelta
 from unittest import mock
 
 import pytest
 from django.core import mail
 from django.test import Client
+from django.utils import timezone
 
 from notifications import services as notification_services
 from scalr_support.accounts.models import ApiToken, User
@@ -291,3 +293,90 @@ def test_the_policy_page_states_each_tiers_technical_contact_limit(client, db):
     page = client.get("/support-policy/").content.decode()
     assert "Technical contacts (may open tickets)" in page
     assert "Up to 7" in page
+
+
+def test_designating_invited_colleagues_cannot_pass_the_technical_limit(
+    admin, admin_client
+):
+    """Invited as plain contacts, then made technical before they accept: each
+    counts against the tier's limit like an invited technical contact."""
+    tier = admin.organization.tier
+    tier.max_technical_contacts = 2  # admin (alice) holds one seat
+    tier.save(update_fields=["max_technical_contacts"])
+    for name in ("carol", "dave"):
+        assert invite(admin_client, email=f"{name}@acme.example.com").status_code == 302
+    for name in ("carol", "dave"):
+        contact = Contact.objects.get(user__email=f"{name}@acme.example.com")
+        admin_client.post(
+            f"/organization/contacts/{contact.pk}/roles/", {"technical_contact": "on"}
+        )
+    technical = Contact.objects.filter(
+        organization=admin.organization, is_technical_contact=True
+    )
+    assert technical.count() == 2
+    assert organizations.technical_contacts_count(admin.organization) == 2
+    # Dropping the flag of an invited technical contact frees the seat.
+    carol = Contact.objects.get(user__email="carol@acme.example.com")
+    admin_client.post(f"/organization/contacts/{carol.pk}/roles/", {})
+    assert organizations.technical_contacts_count(admin.organization) == 1
+
+
+def test_a_revoked_invitee_can_be_invited_again_as_the_page_says(
+    admin, admin_client, gina
+):
+    first = organizations.invitation_create(
+        actor=admin.user,
+        organization=admin.organization,
+        data=organizations.InvitationInput(email="erin@acme.example.com"),
+    )
+    erin = Contact.objects.get(user__email="erin@acme.example.com")
+    admin_client.post(f"/organization/contacts/{erin.pk}/deactivate/")
+    response = admin_client.post(
+        f"/organization/contacts/{erin.pk}/reactivate/", follow=True
+    )
+    assert "invite them again" in response.content.decode()
+
+    response = invite(admin_client, email="Erin@acme.example.com")
+    assert response.status_code == 302
+    second = Invitation.objects.get(email="erin@acme.example.com", revoked_at=None)
+    assert second.pk != first.pk
+    old = f"/organization/invitations/{organizations.invitation_token(first)}/"
+    assert Client().get(old).status_code == 404
+    new = f"/organization/invitations/{organizations.invitation_token(second)}/"
+    visitor = Client()
+    visitor.post(new, {"password": NEW_PASSWORD, "password_again": NEW_PASSWORD})
+    erin.user.refresh_from_db()
+    assert erin.user.is_active
+    assert User.objects.filter(email__iexact="erin@acme.example.com").count() == 1
+    # Someone who signed in once, or belongs elsewhere, is still refused.
+    assert invite(admin_client, email="erin@acme.example.com").status_code == 400
+    assert invite(admin_client, email=gina.user.email).status_code == 400
+
+
+def test_an_expired_invitation_frees_its_seat_and_can_be_sent_again(
+    admin, admin_client, settings
+):
+    tier = admin.organization.tier
+    tier.max_technical_contacts = 2  # admin (alice) holds one seat
+    tier.save(update_fields=["max_technical_contacts"])
+    invite(admin_client, email="erin@acme.example.com", technical_contact="on")
+    assert (
+        invite(
+            admin_client, email="finn@acme.example.com", technical_contact="on"
+        ).status_code
+        == 400
+    )  # no seat left while erin's link works
+
+    assert ">Invited</td>" in admin_client.get("/organization/").content.decode()
+    expired = timezone.now() - timedelta(days=settings.INVITATION_MAX_AGE_DAYS + 1)
+    Invitation.objects.filter(email="erin@acme.example.com").update(created_at=expired)
+    assert organizations.technical_contacts_count(admin.organization) == 1
+    assert ">Invited</td>" not in admin_client.get("/organization/").content.decode()
+    response = invite(
+        admin_client, email="erin@acme.example.com", technical_contact="on"
+    )
+    assert response.status_code == 302
+    fresh = Invitation.objects.get(email="erin@acme.example.com", revoked_at=None)
+    path = f"/organization/invitations/{organizations.invitation_token(fresh)}/"
+    assert Client().get(path).status_code == 200
+    assert organizations.technical_contacts_count(admin.organization) == 2

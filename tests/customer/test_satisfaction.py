@@ -143,3 +143,25 @@ def test_satisfaction_by_tier_and_priority_counts_each_rating(solved, alice):
     assert summary == {
         ("Business", solved.priority): satisfaction.SatisfactionSummary(good=1, bad=0)
     }
+
+
+def test_a_comment_over_the_limit_is_refused_and_kept_never_cut(solved, alice):
+    link = "/tickets/rate/" + satisfaction.rating_token(solved, alice.user) + "/"
+    too_long = "x" * (satisfaction.COMMENT_MAX_LENGTH + 1)
+    response = Client().post(link, {"rating": "good", "comment": too_long})
+    assert response.status_code == 400
+    assert "the limit is 2000" in response.content.decode()
+    assert too_long in response.content.decode()  # the form keeps it
+    assert not SatisfactionRating.objects.exists()
+
+
+def test_line_breaks_sent_as_crlf_count_once_as_the_textarea_counts_them(
+    solved, alice_client
+):
+    # 1,000 lines: 1,999 characters in the browser's count, 2,998 as sent.
+    comment = "\r\n".join(["y"] * 1000)
+    alice_client.post(
+        f"/tickets/{solved.number}/rate/", {"rating": "good", "comment": comment}
+    )
+    (rating,) = SatisfactionRating.objects.all()
+    assert rating.comment == comment.replace("\r\n", "\n")

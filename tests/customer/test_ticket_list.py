@@ -135,3 +135,23 @@ def test_list_query_count_does_not_grow_with_tickets(
         TicketFactory(organization=alice.organization)
     with django_assert_max_num_queries(8):
         alice_client.get("/tickets/", {"sort": "due", "status": "any"})
+
+
+def test_a_bad_parameter_falls_back_alone_and_the_page_says_which(
+    alice_client, tickets
+):
+    """A careless link (``sort=oops``) keeps the filters that are fine."""
+    response = alice_client.get("/tickets/", {"status": "solved", "sort": "oops"})
+    assert response.status_code == 200
+    assert numbers(alice_client, status="solved", sort="oops") == [tickets["solved"]]
+    assert "left at their defaults: Sort by." in response.content.decode()
+    assert numbers(alice_client, priority="urgent", q=f"#{tickets['minor']}") == [
+        tickets["minor"]
+    ]
+    response = alice_client.get(
+        "/tickets/", {"status": ["open", "nonsense"], "scope": "<b>x</b>"}
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "left at their defaults: Status, Tickets." in page
+    assert "<b>x</b>" not in page
