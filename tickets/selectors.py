@@ -185,7 +185,8 @@ def ticket_list(user: User | AnonymousUser, filters: TicketFilters) -> QuerySet[
         term = filters.q.strip()
         match = Q(subject__icontains=term) | Q(description__icontains=term)
         digits = term.removeprefix("#")
-        if digits.isdigit() and len(digits) < 10:
+        # ASCII only: str.isdigit() also takes "²", which int() refuses.
+        if digits.isascii() and digits.isdigit() and len(digits) < 10:
             match |= Q(number=int(digits))
         queryset = queryset.filter(match)
     if filters.ordering:

@@ -495,6 +495,21 @@ def test_state_changes_require_csrf_token(alice):
 # --- list: filters, search, pages -------------------------------------------------
 
 
+def test_a_search_for_a_unicode_digit_is_a_text_search_not_an_error(
+    alice_client, alice
+):
+    TicketFactory(organization=alice.organization, subject="Squared ² units")
+
+    def search(term: str) -> tuple[int, str]:
+        response = alice_client.get(reverse("tickets:list"), {"q": term})
+        return response.status_code, response.content.decode()
+
+    assert search("#²")[0] == 200
+    status, page = search("²")
+    assert status == 200
+    assert "Squared ² units" in page
+
+
 def test_list_filters_by_status_and_priority_and_searches(alice_client, alice):
     org = alice.organization
     TicketFactory(
