@@ -90,9 +90,9 @@ def _contact_action(request: HttpRequest, action: object, done: str) -> HttpResp
     return redirect("organization:page")
 
 
-@require_POST
-@login_required
-def contact_deactivate(request: HttpRequest, contact_id: int) -> HttpResponse:
+def _contact_active_set(
+    request: HttpRequest, contact_id: int, *, active: bool, done: str
+) -> HttpResponse:
     contact = _own_contact(request)
     return _contact_action(
         request,
@@ -100,25 +100,28 @@ def contact_deactivate(request: HttpRequest, contact_id: int) -> HttpResponse:
             actor=request.user,  # type: ignore[arg-type]
             organization=contact.organization,
             contact_id=contact_id,
-            active=False,
+            active=active,
         ),
-        _("The contact is deactivated; their tickets stay."),
+        done,
+    )
+
+
+@require_POST
+@login_required
+def contact_deactivate(request: HttpRequest, contact_id: int) -> HttpResponse:
+    return _contact_active_set(
+        request,
+        contact_id,
+        active=False,
+        done=_("The contact is deactivated; their tickets stay."),
     )
 
 
 @require_POST
 @login_required
 def contact_reactivate(request: HttpRequest, contact_id: int) -> HttpResponse:
-    contact = _own_contact(request)
-    return _contact_action(
-        request,
-        lambda: organizations.contact_active_set(
-            actor=request.user,  # type: ignore[arg-type]
-            organization=contact.organization,
-            contact_id=contact_id,
-            active=True,
-        ),
-        _("The contact can sign in again."),
+    return _contact_active_set(
+        request, contact_id, active=True, done=_("The contact can sign in again.")
     )
 
 
