@@ -27,15 +27,11 @@ from typing import Any
 
 import portal
 from _common import (
-    CpuMeter,
     Gunicorn,
-    LoadResult,
     command_line,
     format_table,
     http_get,
     manage,
-    postgres_backend_pids,
-    run_load,
     run_main,
 )
 
@@ -181,24 +177,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for path in pages["queue"]:
             portal._check(server.port, path, headers, "ws-tabs")
 
-        meter = CpuMeter(lambda: [*server.pids(), *postgres_backend_pids(database_url)])
-        merged: dict[str, LoadResult] = {}
         load_before = os.getloadavg()[0]
-        for round_index in range(args.rounds):
-            for name, paths in pages.items():
-                before = meter.sample()
-                result = run_load(
-                    name,
-                    server.port,
-                    paths,
-                    headers=headers,
-                    duration=args.duration / args.rounds,
-                    warmup=args.warmup if round_index == 0 else min(args.warmup, 0.5),
-                    concurrency=args.concurrency,
-                )
-                result.server_cpu_seconds = meter.since(before)
-                merged[name] = merged[name].merge(result) if name in merged else result
-        results = list(merged.values())
+        results = portal.interleaved_rounds(server, database_url, pages, headers, args)
 
     print()
     print(

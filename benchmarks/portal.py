@@ -573,6 +573,37 @@ def _check(
 # --- main ---------------------------------------------------------------------------
 
 
+def interleaved_rounds(
+    server: Gunicorn,
+    database_url: str,
+    pages: dict[str, list[str]],
+    headers: dict[str, str],
+    args: argparse.Namespace,
+) -> list[LoadResult]:
+    """Load each page in turn for ``args.rounds`` rounds, so drift hits all alike.
+
+    Server CPU is the gunicorn workers' plus their PostgreSQL backends'.
+    """
+    meter = CpuMeter(lambda: [*server.pids(), *postgres_backend_pids(database_url)])
+    merged: dict[str, LoadResult] = {}
+    for round_index in range(args.rounds):
+        for name, paths in pages.items():
+            before = meter.sample()
+            result = run_load(
+                name,
+                server.port,
+                paths,
+                headers=headers,
+                duration=args.duration / args.rounds,
+                # The first round warms up workers, connections and caches.
+                warmup=args.warmup if round_index == 0 else min(args.warmup, 0.5),
+                concurrency=args.concurrency,
+            )
+            result.server_cpu_seconds = meter.since(before)
+            merged[name] = merged[name].merge(result) if name in merged else result
+    return list(merged.values())
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tickets", type=int, default=50_000)
@@ -615,6 +646,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from django.utils.html import escape
 
     from tickets import selectors
+    from tickets.ticket_list import OPEN_STATUSES
 
     seconds = seed(args.tickets)
     total = (
@@ -633,7 +665,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "-last_activity_at", "-number"
     )
     org_tickets = visible.count()
-    newest = visible.first()
+    newest = visible.filter(status__in=OPEN_STATUSES).first()  # the list's default
     detail_numbers = list(
         visible.order_by("?").values_list("number", flat=True)[:DETAIL_TICKETS]
     )
@@ -682,25 +714,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "ticket list": list_paths,
             "ticket detail": detail_paths,
         }
-        meter = CpuMeter(lambda: [*server.pids(), *postgres_backend_pids(database_url)])
-        merged: dict[str, LoadResult] = {}
         load_before = os.getloadavg()[0]
-        for round_index in range(args.rounds):
-            for name, paths in pages.items():
-                before = meter.sample()
-                result = run_load(
-                    name,
-                    server.port,
-                    paths,
-                    headers=headers,
-                    duration=args.duration / args.rounds,
-                    # The first round warms up workers, connections and caches.
-                    warmup=args.warmup if round_index == 0 else min(args.warmup, 0.5),
-                    concurrency=args.concurrency,
-                )
-                result.server_cpu_seconds = meter.since(before)
-                merged[name] = merged[name].merge(result) if name in merged else result
-        results = list(merged.values())
+        results = interleaved_rounds(server, database_url, pages, headers, args)
 
     print()
     print(
