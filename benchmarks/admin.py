@@ -29,13 +29,11 @@ import portal
 from _common import (
     Gunicorn,
     command_line,
-    format_table,
     http_get,
     manage,
     run_main,
 )
 
-TARGET_RATIO = 0.50
 DETAIL_TICKETS = 300
 
 
@@ -187,29 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"host load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} "
         f"after, {os.cpu_count()} CPUs"
     )
-    print("server CPU = gunicorn workers + their PostgreSQL backends")
-    print(format_table(results))
-    for result in results:
-        for error, count in result.errors.most_common():
-            print(f"  {result.name}: {count} x {error}")
-    ceiling = results[0]
-    ok = all(r.error_count == 0 for r in results)
-    print()
-    for result in results[1:]:
-        ratio = result.rps / ceiling.rps if ceiling.rps else 0.0
-        verdict = "PASS" if ratio >= TARGET_RATIO else "FAIL"
-        ok = ok and ratio >= TARGET_RATIO
-        cpu_note = ""
-        if result.server_cpu_ms_per_request and ceiling.server_cpu_ms_per_request:
-            by_cpu = (
-                ceiling.server_cpu_ms_per_request / result.server_cpu_ms_per_request
-            )
-            cpu_note = f"; by server CPU per request {by_cpu:.0%}"
-        print(
-            f"{result.name} / ceiling: {result.rps:.1f} / {ceiling.rps:.1f} req/s = "
-            f"{ratio:.0%}  {verdict} (target >= {TARGET_RATIO:.0%}){cpu_note}"
-        )
-    return 0 if ok else 1
+    return portal.ceiling_report(results)
 
 
 if __name__ == "__main__":

@@ -604,6 +604,39 @@ def interleaved_rounds(
     return list(merged.values())
 
 
+def ceiling_report(results: list[LoadResult]) -> int:
+    """Print the table and each page's share of the ceiling (the first result).
+
+    Returns the exit code: 0 when no response failed and every page reaches
+    ``TARGET_RATIO`` of the ceiling's requests per second.
+    """
+    print("server CPU = gunicorn workers + their PostgreSQL backends")
+    print(format_table(results))
+    for result in results:
+        for error, count in result.errors.most_common():
+            print(f"  {result.name}: {count} x {error}")
+
+    ceiling = results[0]
+    ok = all(r.error_count == 0 for r in results)
+    print()
+    for result in results[1:]:
+        ratio = result.rps / ceiling.rps if ceiling.rps else 0.0
+        verdict = "PASS" if ratio >= TARGET_RATIO else "FAIL"
+        ok = ok and ratio >= TARGET_RATIO
+        cpu_note = ""
+        page_cpu = result.server_cpu_ms_per_request
+        ceiling_cpu = ceiling.server_cpu_ms_per_request
+        if page_cpu and ceiling_cpu:
+            cpu_note = f"; by server CPU per request {ceiling_cpu / page_cpu:.0%}"
+        print(
+            f"{result.name} / ceiling: {result.rps:.1f} / {ceiling.rps:.1f} req/s = "
+            f"{ratio:.0%}  {verdict} (target >= {TARGET_RATIO:.0%}){cpu_note}"
+        )
+    if not all(r.error_count == 0 for r in results):
+        print("FAIL: some responses were not 200 (see above)")
+    return 0 if ok else 1
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tickets", type=int, default=50_000)
@@ -725,31 +758,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{load_before:.2f} before, {os.getloadavg()[0]:.2f} after, "
         f"{os.cpu_count()} CPUs"
     )
-    print("server CPU = gunicorn workers + their PostgreSQL backends")
-    print(format_table(results))
-    for result in results:
-        for error, count in result.errors.most_common():
-            print(f"  {result.name}: {count} x {error}")
-
-    ceiling = results[0]
-    ok = all(r.error_count == 0 for r in results)
-    print()
-    for result in results[1:]:
-        ratio = result.rps / ceiling.rps if ceiling.rps else 0.0
-        verdict = "PASS" if ratio >= TARGET_RATIO else "FAIL"
-        ok = ok and ratio >= TARGET_RATIO
-        cpu_note = ""
-        page_cpu = result.server_cpu_ms_per_request
-        ceiling_cpu = ceiling.server_cpu_ms_per_request
-        if page_cpu and ceiling_cpu:
-            cpu_note = f"; by server CPU per request {ceiling_cpu / page_cpu:.0%}"
-        print(
-            f"{result.name} / ceiling: {result.rps:.1f} / {ceiling.rps:.1f} req/s = "
-            f"{ratio:.0%}  {verdict} (target >= {TARGET_RATIO:.0%}){cpu_note}"
-        )
-    if not all(r.error_count == 0 for r in results):
-        print("FAIL: some responses were not 200 (see above)")
-    return 0 if ok else 1
+    return ceiling_report(results)
 
 
 if __name__ == "__main__":
