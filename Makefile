@@ -9,25 +9,46 @@ SITE_URL ?= http://127.0.0.1:$(PORT)
 PYTEST_WORKERS ?= 2
 STEP = @printf '\n==> %s\n'
 
-.PHONY: axe run test test-fast bench lint format typecheck install clean-test-db security backup restore browser
+.PHONY: lock axe run test test-fast bench lint format typecheck install clean-test-db security backup restore browser
+
+# Installs come from the lock files (`make lock` writes them from pyproject.toml):
+# requirements.txt is the production image's, requirements-local.txt adds what
+# `make run` needs (honcho), requirements-dev.txt the development tools. The
+# project itself is installed without dependencies, so only locked versions land.
+LOCK_RUN := requirements-local.txt
+LOCK_DEV := requirements-dev.txt
 
 # Everything: the project and its development tools (tests, linters, type checker).
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml $(LOCK_DEV)
 	$(STEP) "Installing the project and its development tools into $(VENV)"
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -r $(LOCK_DEV)
+	$(PY) -m pip install -q --no-deps -e .
 	touch $@ $(VENV)/.installed-run
 
 # What `make run` needs, nothing more (a fresh clone starts sooner).
-$(VENV)/.installed-run: pyproject.toml
-	@if [ -f $(VENV)/.installed ] && [ $(VENV)/.installed -nt pyproject.toml ]; then \
+$(VENV)/.installed-run: pyproject.toml $(LOCK_RUN)
+	@if [ -f $(VENV)/.installed ] && [ $(VENV)/.installed -nt pyproject.toml ] \
+	    && [ $(VENV)/.installed -nt $(LOCK_RUN) ]; then \
 	  touch $@; \
 	else \
 	  printf '\n==> %s\n' "Creating $(VENV) and installing the project (the first time only)"; \
 	  { test -x $(PY) || $(PYTHON) -m venv $(VENV); } && \
-	  $(PY) -m pip install -q -e . && touch $@; \
+	  $(PY) -m pip install -q -r $(LOCK_RUN) && \
+	  $(PY) -m pip install -q --no-deps -e . && touch $@; \
 	fi
+
+## Write the lock files from pyproject.toml's dependencies, keeping the pinned
+## versions that still fit; `make lock UPGRADE=1` moves everything to the newest.
+PIP_COMPILE = $(VENV)/bin/pip-compile -q --no-emit-index-url --no-emit-find-links \
+	--no-emit-options --strip-extras $(if $(UPGRADE),--upgrade)
+lock:
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	test -x $(VENV)/bin/pip-compile || $(PY) -m pip install -q "pip-tools>=7.5"
+	$(PIP_COMPILE) -o requirements.txt pyproject.toml
+	$(PIP_COMPILE) --extra local -c requirements.txt -o $(LOCK_RUN) pyproject.toml
+	$(PIP_COMPILE) --extra dev --extra local -c requirements.txt -o $(LOCK_DEV) pyproject.toml
 
 install: $(VENV)/.installed
 
