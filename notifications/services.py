@@ -374,5 +374,5 @@ def esp_delivery_event_record(
         return False
     reason = f"{esp}: {what}" + (f" ({detail})" if detail else "")
     failing_address_record(address=recipient.strip(), reason=reason)
-    logger.info("%s reports %s %s; marked failing", esp, recipient, event_type)
+    logger.info("%s reports an address %s; marked failing", esp, event_type)
     return True

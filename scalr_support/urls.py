@@ -8,11 +8,14 @@ from scalr_support.accounts.forms import EmailAuthenticationForm
 from scalr_support.accounts.views import PasswordResetRequestView
 from scalr_support.common.apis import BenchCeilingApi
 from scalr_support.common.views import ceiling, healthz
+from scalr_support.observability.views import metrics
 from tickets import views as ticket_views
 
 urlpatterns = [
     path("", ticket_views.home, name="home"),
     path("healthz", healthz, name="healthz"),
+    # Prometheus; closed in production without METRICS_TOKEN / METRICS_ALLOWED_IPS.
+    path("metrics", metrics, name="metrics"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(

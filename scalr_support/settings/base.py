@@ -58,6 +58,17 @@ MIDDLEWARE = [
 ]
 MIDDLEWARE.insert(1, "notifications.middleware.InboundSizeLimitMiddleware")
 MIDDLEWARE.insert(2, "scalr_support.common.middleware.RequestSizeLimitMiddleware")
+# Operations (docs/operations.md): the request metrics wrap everything; the
+# request id is settled before anything can log or answer.
+MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "scalr_support.observability.middleware.RequestIdSanitizeMiddleware",
+    "django_guid.middleware.guid_middleware",
+    "scalr_support.observability.middleware.AccessLogMiddleware",
+    *MIDDLEWARE,
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+INSTALLED_APPS += ["django_guid"]  # its ready() connects the Celery id hand-over
 
 ROOT_URLCONF = "scalr_support.urls"
 WSGI_APPLICATION = "scalr_support.wsgi.application"
@@ -257,3 +268,4 @@ from .celery import *  # noqa: E402
 from .drf import *  # noqa: E402
 from .email import *  # noqa: E402
 from .logging import *  # noqa: E402
+from .observability import *  # noqa: E402

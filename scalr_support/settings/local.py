@@ -5,6 +5,9 @@ from .base import *
 DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = SECRET_KEY or "django-insecure-local-development-only-key-0123456789"
 ALLOWED_HOSTS = ALLOWED_HOSTS or ["127.0.0.1", "localhost", "[::1]"]
+# `make run` writes to a terminal: readable lines unless LOG_FORMAT says json.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+LOGGING = logging_config(LOG_FORMAT, env.str("LOG_LEVEL", default="INFO"))
 
 # Shared by every process of `make run` (two web workers, the Celery worker, the
 # mail receiver): a per-process cache would serve each worker its own stale copy
