@@ -10,12 +10,14 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from django.core import mail
+from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
 
 from notifications.models import FailingAddress, InboundMessage, InboundStatus
 from notifications.tokens import reply_address
 from scalr_support.celery import app
 from scalr_support.observability.middleware import request_id_is_sane
+from scalr_support.settings.logging import logging_config
 from tests.factories import PASSWORD, ContactFactory, OrganizationFactory, tier
 from tests.notifications.builders import raw_email
 from tickets.models import Comment, Ticket
@@ -24,12 +26,18 @@ HEX_ID = re.compile(r"[0-9a-f]{32}")
 WEBHOOK_SECRET = "inbound:observability-pass"
 
 
-def test_production_and_tests_log_json_with_the_context_filter():
-    handler = settings.LOGGING["handlers"]["stderr"]
+def test_the_default_format_is_json_lines_with_the_context_filter():
+    config = logging_config("json", "INFO")
+    handler = config["handlers"]["stderr"]  # type: ignore[index]
 
-    assert settings.LOG_FORMAT == "json"
     assert handler["formatter"] == "json"
     assert handler["filters"] == ["context"]
+    assert settings.LOGGING["handlers"]["stderr"]["filters"] == ["context"]
+
+
+def test_an_unknown_log_format_stops_the_process_at_start():
+    with pytest.raises(ImproperlyConfigured, match="LOG_FORMAT must be json or plain"):
+        logging_config("yaml", "INFO")
 
 
 def test_every_line_of_a_request_carries_the_id_the_response_returns(
