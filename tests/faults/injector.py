@@ -162,10 +162,10 @@ class FaultInjectorConfig(AppConfig):
 
         if backoff := os.environ.get("FAULTS_SLACK_BACKOFF"):
             # Time, scaled: Slack retries 5 s, 10 s, 20 s ... apart become this.
-            import maintenance.services
+            import maintenance.services.announcements
 
-            maintenance.services.BACKOFF_FIRST = float(backoff)  # type: ignore[assignment]
-            maintenance.services.BACKOFF_CAP = 8 * float(backoff)  # type: ignore[assignment]
+            maintenance.services.announcements.BACKOFF_FIRST = float(backoff)  # type: ignore[assignment]
+            maintenance.services.announcements.BACKOFF_CAP = 8 * float(backoff)  # type: ignore[assignment]
         notifications.parsing.parse_message = _wrap_parse(
             notifications.parsing.parse_message
         )
