@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from scalr_support.accounts.models import User
 from scalr_support.common.errors import InvalidTransition
+from scalr_support.common.retry import Backoff
 
 from .. import slack
 from ..models import (
@@ -34,8 +35,8 @@ END_GRACE = timedelta(minutes=15)
 # Windows whose phases were missed entirely are recorded (as skipped) this far back.
 MISSED_LOOKBACK = timedelta(days=2)
 MAX_ATTEMPTS = 10
-BACKOFF_FIRST = 5  # seconds
-BACKOFF_CAP = 120
+# 5 s after the first failure, doubling to at most 2 minutes apart.
+SLACK_BACKOFF = Backoff(first=5, cap=120)
 # A claim older than this belongs to a worker that died mid-send (longer than any
 # webhook timeout): the post may or may not have happened, so it is not resent.
 STALE_SENDING = timedelta(minutes=2)
@@ -164,12 +165,6 @@ def _skip_reason(announcement: SlackAnnouncement, now: datetime) -> str:
     return ""
 
 
-def _backoff(attempts: int) -> timedelta:
-    return timedelta(
-        seconds=min(BACKOFF_FIRST * 2 ** max(attempts - 1, 0), BACKOFF_CAP)
-    )
-
-
 def announcement_send(
     *, announcement_id: int, now: datetime | None = None
 ) -> str | None:
@@ -256,7 +251,7 @@ def _finish(announcement: SlackAnnouncement, status: str, *, error: str = "") ->
 def _record_failure(
     announcement: SlackAnnouncement, outcome: slack.Outcome, now: datetime
 ) -> str:
-    delay = _backoff(announcement.attempts)
+    delay = SLACK_BACKOFF.delay(announcement.attempts)
     if outcome.retry_after is not None:
         delay = max(delay, timedelta(seconds=outcome.retry_after))
     next_attempt = now + delay

@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
+from scalr_support.common.retry import rows_requeue
 from scalr_support.common.tasks import enqueue_on_commit
 
 from ..models import InboundMessage, InboundStatus
@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
+SWEEP_BATCH = 500
+
+
 def inbound_sweep(*, now: datetime | None = None) -> list[int]:
     """Mark and return messages stored but never processed (broker down, worker
     killed).
@@ -29,19 +32,14 @@ def inbound_sweep(*, now: datetime | None = None) -> list[int]:
     """
     now = now or timezone.now()
     stale_before = now - timedelta(seconds=settings.INBOUND_STALE_AFTER_SECONDS)
-    requeue_before = now - timedelta(seconds=settings.SWEEP_REQUEUE_AFTER_SECONDS)
-    with transaction.atomic():
-        stale = list(
-            InboundMessage.objects.filter(
-                status=InboundStatus.RECEIVED, received_at__lt=stale_before
-            )
-            .filter(Q(queued_at__isnull=True) | Q(queued_at__lt=requeue_before))
-            .select_for_update(skip_locked=True)
-            .order_by("received_at")
-            .values_list("pk", flat=True)[:500]
-        )
-        InboundMessage.objects.filter(pk__in=stale).update(queued_at=now)
-    return stale
+    return rows_requeue(
+        InboundMessage.objects.filter(
+            status=InboundStatus.RECEIVED, received_at__lt=stale_before
+        ),
+        now=now,
+        order_by="received_at",
+        limit=SWEEP_BATCH,
+    )
 
 
 def inbound_reprocess(*, inbound_id: int, actor: "User | None" = None) -> bool:

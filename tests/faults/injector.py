@@ -163,9 +163,11 @@ class FaultInjectorConfig(AppConfig):
         if backoff := os.environ.get("FAULTS_SLACK_BACKOFF"):
             # Time, scaled: Slack retries 5 s, 10 s, 20 s ... apart become this.
             import maintenance.services.announcements
+            from scalr_support.common.retry import Backoff
 
-            maintenance.services.announcements.BACKOFF_FIRST = float(backoff)  # type: ignore[assignment]
-            maintenance.services.announcements.BACKOFF_CAP = 8 * float(backoff)  # type: ignore[assignment]
+            maintenance.services.announcements.SLACK_BACKOFF = Backoff(
+                first=float(backoff), cap=8 * float(backoff)
+            )
         notifications.parsing.parse_message = _wrap_parse(
             notifications.parsing.parse_message
         )

@@ -10,8 +10,8 @@ from django.db import connection
 from notifications.models import EmailDelivery
 from scalr_support.celery import app
 from sla import services
-from sla.services import transitions
 from sla.models import ResponseClock, SlaTransition, TransitionKind
+from sla.services import transitions
 from sla.tasks import sla_notify, sla_sweep
 from tests.factories import OrganizationFactory, TicketFactory, tier
 from tests.factories.sla import ResponseClockFactory
