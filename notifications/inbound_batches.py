@@ -97,7 +97,7 @@ def _claim_waiting(inbound_id: int | None) -> list[int]:
     if inbound_id is not None:
         waiting |= Q(pk=inbound_id, attempts=1)
         order.insert(0, Case(When(pk=inbound_id, then=0), default=1))
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         ids = list(
             InboundMessage.objects.select_for_update(skip_locked=True)
             .filter(waiting, status=InboundStatus.RECEIVED)
@@ -122,7 +122,7 @@ def _process_plain_replies(ids: list[int]) -> tuple[list[str | None], list[int]]
     from .parsing import parse_message
 
     try:
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             messages = list(
                 InboundMessage.objects.select_for_update()
                 .filter(pk__in=ids, status=InboundStatus.RECEIVED)

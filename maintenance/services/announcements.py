@@ -295,7 +295,7 @@ def announcement_retry(
     """
     now = now or timezone.now()
     retryable = (AnnouncementStatus.FAILED, AnnouncementStatus.UNKNOWN)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         locked = (
             SlackAnnouncement.objects.select_for_update()
             .select_related("window")

@@ -90,7 +90,7 @@ def reminders_enqueue(*, now: datetime | None = None) -> int:
             if contact.user_id not in mailed:
                 by_zone[contact.organization.timezone].append(contact.user)
         for tz_name, users in sorted(by_zone.items()):
-            with transaction.atomic():
+            with transaction.atomic(durable=True):
                 queued += notification_enqueue(
                     event=Event.MAINTENANCE_REMINDER,
                     event_key=key,

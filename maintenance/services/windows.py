@@ -162,7 +162,7 @@ def window_cancel(
     cancellation notice instead of the "complete" message.
     """
     now = now or timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         locked = MaintenanceWindow.objects.select_for_update().get(pk=window.pk)
         if locked.is_cancelled:
             return locked

@@ -84,7 +84,7 @@ def _process_one(inbound_id: int) -> str | None:
 
 
 def _process_one_locked(inbound_id: int) -> str | None:
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         message = (
             InboundMessage.objects.select_for_update()
             .filter(pk=inbound_id, status=InboundStatus.RECEIVED)

@@ -51,7 +51,7 @@ def inbound_reprocess(*, inbound_id: int, actor: "User | None" = None) -> bool:
     """
     from ..models import InboundAction, InboundDecision
 
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         updated = InboundMessage.objects.filter(
             pk=inbound_id,
             status__in=[

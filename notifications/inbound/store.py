@@ -43,7 +43,7 @@ def inbound_store(
     """
     if len(raw) > settings.INBOUND_EMAIL_MAX_BYTES:
         raise MessageTooLarge(f"{len(raw)} bytes")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         message = InboundMessage.objects.create(
             raw=raw,
             raw_sha256=hashlib.sha256(raw).hexdigest(),

@@ -50,7 +50,7 @@ def rows_requeue(
     once. At most ``limit`` ids, the first by ``order_by``.
     """
     requeue_before = now - timedelta(seconds=settings.SWEEP_REQUEUE_AFTER_SECONDS)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         due = list(
             rows.filter(Q(queued_at__isnull=True) | Q(queued_at__lt=requeue_before))
             .select_for_update(skip_locked=True)
