@@ -21,11 +21,13 @@ from .. import slack
 from ..models import (
     ANNOUNCED,
     AnnouncementStatus,
+    AuditAction,
     MaintenanceWindow,
     Phase,
     SlackAnnouncement,
     WindowStatus,
 )
+from .audit import window_audit_record
 
 logger = logging.getLogger(__name__)
 
@@ -313,6 +315,7 @@ def announcement_retry(
             raise InvalidTransition(
                 _("The window is over; announcing its start now would mislead.")
             )
+        previous = locked.status
         locked.status = AnnouncementStatus.PENDING
         locked.attempts = 0
         locked.next_attempt_at = now
@@ -325,6 +328,12 @@ def announcement_retry(
                 "deadline",
                 "updated_at",
             ]
+        )
+        window_audit_record(
+            action=AuditAction.ANNOUNCEMENT_RETRIED,
+            actor=actor,
+            window=locked.window,
+            changes={f"announcement {locked.phase}": [previous, locked.status]},
         )
     logger.info("slack announcement %s queued again by user %s", locked.pk, actor.pk)
     return locked

@@ -21,11 +21,13 @@ from tickets.models import validate_timezone
 from .. import schedule as calendar
 from ..models import (
     STANDARD_DURATION,
+    AuditAction,
     MaintenanceSchedule,
     MaintenanceWindow,
     SlackAnnouncement,
     Weekday,
 )
+from .audit import changes_between, fields_of, window_audit_record
 from .banner import banner_forget_on_commit
 
 logger = logging.getLogger(__name__)
@@ -229,6 +231,16 @@ def schedule_input_clean(data: ScheduleInput) -> ScheduleInput:
     )
 
 
+_SCHEDULE_FIELDS = (
+    "name",
+    "weekdays",
+    "start_time",
+    "timezone",
+    "duration_minutes",
+    "is_active",
+)
+
+
 def schedule_update(
     *,
     schedule: MaintenanceSchedule,
@@ -240,23 +252,21 @@ def schedule_update(
     data = schedule_input_clean(data)
     with transaction.atomic():
         locked = MaintenanceSchedule.objects.select_for_update().get(pk=schedule.pk)
+        before = fields_of(locked, _SCHEDULE_FIELDS)
         locked.name = data.name
         locked.weekdays = ",".join(str(day) for day in data.weekdays)
         locked.start_time = data.start_time
         locked.timezone = data.timezone
         locked.duration_minutes = data.duration_minutes
         locked.is_active = data.is_active
-        locked.save(
-            update_fields=[
-                "name",
-                "weekdays",
-                "start_time",
-                "timezone",
-                "duration_minutes",
-                "is_active",
-                "updated_at",
-            ]
-        )
+        locked.save(update_fields=[*_SCHEDULE_FIELDS, "updated_at"])
+        if changes := changes_between(before, fields_of(locked, _SCHEDULE_FIELDS)):
+            window_audit_record(
+                action=AuditAction.SCHEDULE_CHANGED,
+                actor=actor,
+                schedule=locked,
+                changes=changes,
+            )
         windows_materialise(now=now, schedule_id=locked.pk)
     logger.info("maintenance schedule %s changed by user %s", locked.pk, actor.pk)
     return locked

@@ -13,9 +13,11 @@ from scalr_support.common.errors import InvalidTransition, ValidationFailed
 
 from ..models import (
     STANDARD_DURATION,
+    AuditAction,
     MaintenanceWindow,
     WindowStatus,
 )
+from .audit import changes_between, fields_of, window_audit_record
 from .banner import banner_forget_on_commit
 
 logger = logging.getLogger(__name__)
@@ -69,6 +71,14 @@ def window_create(
             reason=reason.strip(),
             customised=True,
             created_by=actor,
+        )
+        window_audit_record(
+            action=AuditAction.WINDOW_CREATED,
+            actor=actor,
+            window=window,
+            changes=changes_between(
+                {}, fields_of(window, ("starts_at", "ends_at", "note", "reason"))
+            ),
         )
         banner_forget_on_commit()
     logger.info("ad-hoc maintenance window %s added", window.pk)
@@ -142,11 +152,18 @@ def window_change(
         changes = window_change_check(locked, change, now)
         if not changes:
             return locked
+        before = fields_of(locked, changes)
         for name, value in changes.items():
             setattr(locked, name, value)
         locked.customised = True
         locked.sequence += 1
         locked.save(update_fields=[*changes, "customised", "sequence", "updated_at"])
+        window_audit_record(
+            action=AuditAction.WINDOW_CHANGED,
+            actor=actor,
+            window=locked,
+            changes=changes_between(before, changes),
+        )
         banner_forget_on_commit()
     logger.info("maintenance window %s changed (%s)", locked.pk, ", ".join(changes))
     _copy(window, locked)
@@ -168,6 +185,7 @@ def window_cancel(
             return locked
         if locked.ends_at <= now:
             raise InvalidTransition(_("This window is over; it cannot be cancelled."))
+        before = fields_of(locked, ("status", "cancelled_at"))
         locked.status = WindowStatus.CANCELLED
         locked.cancelled_at = now
         locked.customised = True
@@ -180,6 +198,14 @@ def window_cancel(
                 "sequence",
                 "updated_at",
             ]
+        )
+        window_audit_record(
+            action=AuditAction.WINDOW_CANCELLED,
+            actor=actor,
+            window=locked,
+            changes=changes_between(
+                before, fields_of(locked, ("status", "cancelled_at"))
+            ),
         )
         banner_forget_on_commit()
     logger.info("maintenance window %s cancelled", locked.pk)

@@ -35,6 +35,7 @@ ENGINEER_PERMISSIONS: list[tuple[str, str, tuple[str, ...]]] = [
     ("maintenance", "maintenanceschedule", ("view",)),
     ("maintenance", "maintenancewindow", ("view",)),
     ("maintenance", "slackannouncement", ("view",)),
+    ("maintenance", "windowauditentry", ("view",)),  # who changed maintenance
     # The email channel: work the quarantine (process again, release, discard)
     # and see what was sent, what failed and which addresses bounce.
     ("notifications", "inboundmessage", ("view", "change")),

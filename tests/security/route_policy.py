@@ -327,6 +327,7 @@ ADMIN_MODELS: dict[str, tuple[str, str]] = {
     "maintenance.maintenanceschedule": ("view", "view change"),
     "maintenance.maintenancewindow": ("view", "view add change"),
     "maintenance.slackannouncement": ("view", "view"),
+    "maintenance.windowauditentry": ("view", "view"),  # audit: read-only
     "auth.group": ("", ""),
     "notifications.emaildelivery": ("view", "view"),
     "notifications.inboundmessage": ("view change", "view change"),
