@@ -30,6 +30,7 @@ ENGINEER_PERMISSIONS: list[tuple[str, str, tuple[str, ...]]] = [
     ("sla", "responseclock", ("view",)),
     ("sla", "slatransition", ("view",)),
     ("sla", "slarecomputation", ("view",)),
+    ("sla", "slachangeentry", ("view",)),  # who changed targets and calendars
     ("tickets", "release", ("view",)),
     ("tickets", "supportsession", ("view",)),
     ("maintenance", "maintenanceschedule", ("view",)),

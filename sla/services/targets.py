@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -10,6 +11,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from scalr_support.accounts.models import User
 from tickets.models import SupportTier
 
 from .. import calendars, rules
@@ -19,6 +21,8 @@ from ..models import (
     RecomputationReason,
     ResponseClock,
     ResponseTarget,
+    SlaChangeAction,
+    SlaChangeEntry,
     TargetUnit,
 )
 from .recompute import _recompute_running
@@ -41,16 +45,16 @@ def response_target_set(
     unit: str,
     clock: str | None = None,
     guaranteed: bool | None = None,
+    actor: User | None = None,
     now: datetime | None = None,
 ) -> TargetChange:
     """Create or change a tier's target for one priority; apply it to running clocks.
 
-    Omitted ``clock`` and ``guaranteed`` keep the existing target's (for a new
-    target: 24x7 for minutes and hours at P0-P2, business hours otherwise; and the
-    tier's ``guaranteed_response``). Business days always count business time.
+    Omitted ``clock`` and ``guaranteed`` are defaulted (``_spec_with_defaults``).
     Running clocks of that tier and priority keep their start and are recomputed
     with the new target from now on, each recomputation recorded; a due time now
-    in the past is breached at once.
+    in the past is breached at once. A change records ``actor`` (None: the command
+    line) in an ``SlaChangeEntry``, in the same transaction.
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -77,6 +81,13 @@ def response_target_set(
             terms_for=lambda clock_: (priority, target, spec),
             reason=RecomputationReason.TARGET_CHANGE,
             now=now,
+        )
+        SlaChangeEntry.objects.create(
+            target=target,
+            actor=actor,
+            action=SlaChangeAction.TARGET_SET,
+            changes={"target": [previous, target.label]},
+            recomputed=recomputed,
         )
     logger.info(
         "response target %s P%s set to %s; %s running clocks recomputed",
@@ -144,7 +155,11 @@ def _target_save(
 
 
 def business_calendar_changed(
-    *, calendar: BusinessCalendar, now: datetime | None = None
+    *,
+    calendar: BusinessCalendar,
+    actor: User | None = None,
+    changed: Sequence[str] = (),
+    now: datetime | None = None,
 ) -> int:
     """Publish a calendar edit: new version, and running clocks recomputed.
 
@@ -152,10 +167,13 @@ def business_calendar_changed(
     its transaction). Every process rebuilds its cached calendar on the next use
     because the version changed. Running clocks on this calendar whose target
     counts business time keep their start and get a new due time, recorded like a
-    re-prioritisation. Returns how many clocks were recomputed.
+    re-prioritisation. Records ``actor`` and the names of what ``changed`` (form
+    fields, "working hours", "dates") in an ``SlaChangeEntry``. Returns how many
+    clocks were recomputed.
     """
     now = now or timezone.now()
     with transaction.atomic():
+        old_version = calendar.version
         BusinessCalendar.objects.filter(pk=calendar.pk).update(version=F("version") + 1)
         calendar.refresh_from_db(fields=["version"])
         calendars.forget(calendar.pk)
@@ -168,9 +186,20 @@ def business_calendar_changed(
                 ]
             )
         )
-        return _recompute_running(
+        recomputed = _recompute_running(
             affected,
             terms_for=lambda clock: (clock.priority, clock.target, clock.spec),
             reason=RecomputationReason.CALENDAR_CHANGE,
             now=now,
         )
+        SlaChangeEntry.objects.create(
+            calendar=calendar,
+            actor=actor,
+            action=SlaChangeAction.CALENDAR_CHANGED,
+            changes={
+                "version": [str(old_version), str(calendar.version)],
+                **{name: [None, "changed"] for name in changed},
+            },
+            recomputed=recomputed,
+        )
+    return recomputed
