@@ -15,6 +15,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from scalr_support.accounts.models import User
+from scalr_support.common.admin import ReadOnlyModelAdmin
 from scalr_support.common.errors import ServiceError
 
 from . import services
@@ -106,7 +107,7 @@ def _audit_trail_html(obj: MaintenanceWindow | MaintenanceSchedule) -> str:
 
 
 @admin.register(WindowAuditEntry)
-class WindowAuditEntryAdmin(admin.ModelAdmin):
+class WindowAuditEntryAdmin(ReadOnlyModelAdmin):
     """Every maintenance change in one list, newest first; nothing editable."""
 
     list_display = ("created_at", "action", "actor", "window", "schedule")
@@ -114,15 +115,6 @@ class WindowAuditEntryAdmin(admin.ModelAdmin):
     list_select_related = ("actor", "window", "schedule")
     fields = ("created_at", "action", "actor", "window", "schedule", "changes")
     readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(MaintenanceSchedule)

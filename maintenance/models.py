@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from scalr_support.common.models import ActorAuditEntry
 from tickets.models import validate_timezone
 
 # The policy: "Maintenance typically lasts no more than 30 minutes". A longer window
@@ -271,7 +272,7 @@ class AuditAction(models.TextChoices):
     SCHEDULE_CHANGED = "schedule_changed", _("Schedule changed")
 
 
-class WindowAuditEntry(models.Model):
+class WindowAuditEntry(ActorAuditEntry):
     """Who changed maintenance, when, and from what to what.
 
     Written by ``services`` in the transaction of the change; read-only in the
@@ -293,19 +294,9 @@ class WindowAuditEntry(models.Model):
         blank=True,
         related_name="audit_entries",
     )
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
     action = models.CharField(max_length=30, choices=AuditAction.choices)
-    changes = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
-        ordering = ("-created_at", "-id")
+    class Meta(ActorAuditEntry.Meta):
         verbose_name_plural = _("window audit entries")
         constraints = [
             models.CheckConstraint(

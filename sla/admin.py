@@ -24,6 +24,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from scalr_support.accounts.models import User
+from scalr_support.common.admin import ReadOnlyModelAdmin
 from tickets.models import Ticket
 from tickets.satisfaction import SatisfactionSummary, satisfaction_by_tier_priority
 from tickets.satisfaction_report import satisfaction_report_context
@@ -110,7 +111,7 @@ def _actor(request: HttpRequest) -> User:
 
 
 @admin.register(SlaChangeEntry)
-class SlaChangeEntryAdmin(admin.ModelAdmin):
+class SlaChangeEntryAdmin(ReadOnlyModelAdmin):
     """Who changed targets and calendars, newest first; nothing editable."""
 
     list_display = ("created_at", "action", "actor", "target", "calendar", "recomputed")
@@ -126,15 +127,6 @@ class SlaChangeEntryAdmin(admin.ModelAdmin):
         "recomputed",
     )
     readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(BusinessCalendar)

@@ -4,10 +4,11 @@ Registered with the sla app by being imported at the end of ``models.py``. Writt
 by ``services.targets`` in the transaction of the change; read-only in the admin.
 """
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from scalr_support.common.models import ActorAuditEntry
 
 
 class SlaChangeAction(models.TextChoices):
@@ -15,7 +16,7 @@ class SlaChangeAction(models.TextChoices):
     CALENDAR_CHANGED = "calendar_changed", _("Business calendar changed")
 
 
-class SlaChangeEntry(models.Model):
+class SlaChangeEntry(ActorAuditEntry):
     """One change of a target or calendar: who, when, from what to what.
 
     ``actor`` is empty for the command line (``manage.py sla_target``).
@@ -37,20 +38,10 @@ class SlaChangeEntry(models.Model):
         blank=True,
         related_name="audit_entries",
     )
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
     action = models.CharField(max_length=20, choices=SlaChangeAction.choices)
-    changes = models.JSONField(default=dict, blank=True)
     recomputed = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
-        ordering = ("-created_at", "-id")
+    class Meta(ActorAuditEntry.Meta):
         verbose_name_plural = _("SLA change entries")
         constraints = [
             models.CheckConstraint(
