@@ -11,10 +11,11 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from scalr_support.accounts.models import User
+from scalr_support.common.admin import ReadOnlyModelAdmin
 from scalr_support.common.errors import ServiceError
 
 from . import services
@@ -24,6 +25,7 @@ from .models import (
     MaintenanceSchedule,
     MaintenanceWindow,
     SlackAnnouncement,
+    WindowAuditEntry,
 )
 
 
@@ -70,8 +72,53 @@ def _schedule_input(data: dict[str, Any]) -> services.ScheduleInput:
     )
 
 
+class AuditTrailMixin:
+    """A read-only "Audit trail" field: who changed the row, and how."""
+
+    @admin.display(description=_("Audit trail"))
+    def audit_trail(self, obj: MaintenanceWindow | MaintenanceSchedule) -> str:
+        return _audit_trail_html(obj)
+
+
+def _audit_trail_html(obj: MaintenanceWindow | MaintenanceSchedule) -> str:
+    """The newest entries first (written by the services only)."""
+    entries = obj.audit_entries.select_related("actor")[:50]
+    if not entries:
+        return "—"
+    return format_html(
+        "<ul>{}</ul>",
+        format_html_join(
+            "",
+            "<li>{} · {} · {} · {}</li>",
+            (
+                (
+                    f"{entry.created_at:%Y-%m-%d %H:%M} UTC",
+                    entry.get_action_display(),
+                    entry.actor or _("command line"),
+                    "; ".join(
+                        f"{name}: {old or '—'} → {new or '—'}"
+                        for name, (old, new) in entry.changes.items()
+                    ),
+                )
+                for entry in entries
+            ),
+        ),
+    )
+
+
+@admin.register(WindowAuditEntry)
+class WindowAuditEntryAdmin(ReadOnlyModelAdmin):
+    """Every maintenance change in one list, newest first; nothing editable."""
+
+    list_display = ("created_at", "action", "actor", "window", "schedule")
+    list_filter = ("action",)
+    list_select_related = ("actor", "window", "schedule")
+    fields = ("created_at", "action", "actor", "window", "schedule", "changes")
+    readonly_fields = fields
+
+
 @admin.register(MaintenanceSchedule)
-class MaintenanceScheduleAdmin(admin.ModelAdmin):
+class MaintenanceScheduleAdmin(AuditTrailMixin, admin.ModelAdmin):
     form = ScheduleForm
     list_display = (
         "name",
@@ -88,7 +135,9 @@ class MaintenanceScheduleAdmin(admin.ModelAdmin):
         "timezone",
         "duration_minutes",
         "is_active",
+        "audit_trail",
     )
+    readonly_fields = ("audit_trail",)
 
     @admin.display(description=_("Weekdays"))
     def days(self, obj: MaintenanceSchedule) -> str:
@@ -164,7 +213,7 @@ def _window_change(data: dict[str, Any]) -> services.WindowChange:
 
 
 @admin.register(MaintenanceWindow)
-class MaintenanceWindowAdmin(admin.ModelAdmin):
+class MaintenanceWindowAdmin(AuditTrailMixin, admin.ModelAdmin):
     form = WindowForm
     list_display = (
         "starts_at",
@@ -190,6 +239,7 @@ class MaintenanceWindowAdmin(admin.ModelAdmin):
         "cancelled_at",
         "created_by",
         "updated_at",
+        "audit_trail",
     )
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:

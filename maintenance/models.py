@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from scalr_support.common.models import ActorAuditEntry
 from tickets.models import validate_timezone
 
 # The policy: "Maintenance typically lasts no more than 30 minutes". A longer window
@@ -261,3 +262,48 @@ class SlackAnnouncement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_phase_display()} · window {self.window_id} ({self.status})"
+
+
+class AuditAction(models.TextChoices):
+    WINDOW_CREATED = "window_created", _("Window added")
+    WINDOW_CHANGED = "window_changed", _("Window changed")
+    WINDOW_CANCELLED = "window_cancelled", _("Window cancelled")
+    ANNOUNCEMENT_RETRIED = "announcement_retried", _("Announcement sent again")
+    SCHEDULE_CHANGED = "schedule_changed", _("Schedule changed")
+
+
+class WindowAuditEntry(ActorAuditEntry):
+    """Who changed maintenance, when, and from what to what.
+
+    Written by ``services`` in the transaction of the change; read-only in the
+    admin. ``actor`` is empty for the command line (``manage.py maintenance``).
+    ``changes`` maps each changed field to its ``[old, new]`` values as text.
+    """
+
+    window = models.ForeignKey(
+        MaintenanceWindow,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="audit_entries",
+    )
+    schedule = models.ForeignKey(
+        MaintenanceSchedule,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="audit_entries",
+    )
+    action = models.CharField(max_length=30, choices=AuditAction.choices)
+
+    class Meta(ActorAuditEntry.Meta):
+        verbose_name_plural = _("window audit entries")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(window__isnull=False) | Q(schedule__isnull=False),
+                name="window_audit_names_what_changed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.get_action_display())

@@ -3,43 +3,37 @@
 Under load, messages queue up faster than one at a time can keep up with (a
 dozen statements each); here the waiting ones, up to ``BATCH_SIZE``, are taken
 together. The rules are the single path's (``inbound``): the same sender rule
-(``threading.token_sender_refusal``), rate limit and duplicate checks, asked for
-all of the run at once; whatever is unusual about a message is left to the
+(``threading.token_sender_refusal``) and the same screening function
+(``inbound.screening.messages_screen``: our own mail, rate limit, duplicates),
+asked for all of the run at once; whatever is unusual about a message is left to the
 single path, in arrival order, which gives each refusal its reason.
 """
 
 import logging
-from collections import Counter
 from typing import TYPE_CHECKING
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Case, Count, F, Q, When
-from django.db.models.functions import Upper
+from django.db.models import Case, F, Q, When
 from django.utils import timezone
 
 from scalr_support.common.tasks import enqueue
 from tickets import services as ticket_services
 from tickets.choices import CommentSource, Status
-from tickets.models import Comment, Ticket
 
 from . import threading
-from .inbound import (
+from .inbound.apply import _body
+from .inbound.processing import (
     _PER_MESSAGE_FIELDS,
-    QUEUED_MARK,
-    SENDER_RATE_LIMIT,
-    SENDER_RATE_WINDOW,
-    _as_stored,
-    _body,
     _count_attempt,
-    _dedupe_key,
-    _has_our_domain,
     _note_headers,
     _process_one,
     evidence_of,
 )
-from .models import EmailDelivery, InboundMessage, InboundStatus
+from .inbound.screening import _dedupe_key, _has_our_domain, messages_screen
+from .inbound.store import QUEUED_MARK
+from .models import InboundMessage, InboundStatus
 
 if TYPE_CHECKING:
     from .parsing import ParsedMessage
@@ -103,7 +97,7 @@ def _claim_waiting(inbound_id: int | None) -> list[int]:
     if inbound_id is not None:
         waiting |= Q(pk=inbound_id, attempts=1)
         order.insert(0, Case(When(pk=inbound_id, then=0), default=1))
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         ids = list(
             InboundMessage.objects.select_for_update(skip_locked=True)
             .filter(waiting, status=InboundStatus.RECEIVED)
@@ -128,7 +122,7 @@ def _process_plain_replies(ids: list[int]) -> tuple[list[str | None], list[int]]
     from .parsing import parse_message
 
     try:
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             messages = list(
                 InboundMessage.objects.select_for_update()
                 .filter(pk__in=ids, status=InboundStatus.RECEIVED)
@@ -184,7 +178,14 @@ def _plain_replies(
         run += 1
     messages, parsed = messages[:run], parsed[:run]
     keys = [_dedupe_key(m, p) for m, p in zip(messages, parsed, strict=True)]
-    run = _unscreened_run(messages, parsed, keys)
+    run = next(
+        (
+            n
+            for n, screening in enumerate(messages_screen(messages, parsed, keys))
+            if not screening.passed
+        ),
+        len(messages),
+    )
     destinations = threading.token_destinations(
         [
             (p, evidence_of(m, p))
@@ -224,53 +225,3 @@ def _looks_plain(parsed: "ParsedMessage") -> bool:
         and bool(_body(parsed, ""))
         and not any(defect.startswith("ParseError") for defect in parsed.defects)
     )
-
-
-def _unscreened_run(
-    messages: list[InboundMessage], parsed: list["ParsedMessage"], keys: list[str]
-) -> int:
-    """How many leading messages pass ``_screen``'s questions, asked for all at once.
-
-    Not one of our notifications, not a duplicate (stored, or earlier in the run),
-    and the sender under the rate limit counting the run's earlier messages.
-    """
-    ours = set(
-        EmailDelivery.objects.filter(
-            message_id__in=[_as_stored(p.message_id) for p in parsed if p.message_id]
-        ).values_list("message_id", flat=True)
-    )
-    taken = set(
-        Comment.objects.filter(email_message_id__in=keys).values_list(
-            "email_message_id", flat=True
-        )
-    ) | set(
-        Ticket.objects.filter(email_message_id__in=keys).values_list(
-            "email_message_id", flat=True
-        )
-    )
-    senders = {p.from_address.upper() for p in parsed if p.from_address}
-    recent = Counter(
-        dict(
-            InboundMessage.objects.annotate(sender=Upper("from_address"))
-            .filter(
-                sender__in=senders,
-                received_at__gte=timezone.now() - SENDER_RATE_WINDOW,
-                status=InboundStatus.PROCESSED,
-            )
-            .exclude(pk__in=[m.pk for m in messages])
-            .values("sender")
-            .annotate(n=Count("pk"))
-            .values_list("sender", "n")
-        )
-    )
-    for n, (p, key) in enumerate(zip(parsed, keys, strict=True)):
-        sender = p.from_address.upper()
-        if (
-            (p.message_id and _as_stored(p.message_id) in ours)
-            or key in taken
-            or recent[sender] >= SENDER_RATE_LIMIT
-        ):
-            return n
-        taken.add(key)
-        recent[sender] += 1
-    return len(parsed)

@@ -53,7 +53,7 @@ def inbound_release(
     theirs. Side effects as for any email reply (the clock, notifications after
     commit). Idempotent: a message already released is returned unchanged.
     """
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         message = _locked(inbound_id)
         if message.decisions.filter(action=InboundAction.RELEASE).exists():
             return message
@@ -148,7 +148,7 @@ def inbound_discard(*, inbound_id: int, actor: User, note: str) -> InboundMessag
     note = note.strip()
     if not note:
         raise ValidationFailed(_("Say why the message is discarded."), field="note")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         message = _locked(inbound_id)
         if message.status == InboundStatus.DISCARDED:
             return message

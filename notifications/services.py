@@ -21,10 +21,11 @@ from django.core.mail import get_connection
 from django.core.mail.backends import filebased
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from scalr_support.accounts.models import User
+from scalr_support.common.retry import Backoff, rows_requeue
 from scalr_support.common.tasks import enqueue_on_commit
 from tickets.models import Ticket
 
@@ -35,6 +36,8 @@ logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 SWEEP_BATCH = 500
+# 30 s after the first failure, doubling to at most an hour apart.
+EMAIL_BACKOFF = Backoff(first=30, cap=3600)
 
 
 def _stale_claim() -> timedelta:
@@ -241,10 +244,6 @@ def _is_transient(error: Exception) -> bool:
     return False
 
 
-def _backoff(attempts: int) -> timedelta:
-    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
-
-
 def delivery_send(
     *, delivery_id: int, connection: BaseEmailBackend | None = None
 ) -> bool:
@@ -296,7 +295,9 @@ def _record_failure(delivery: EmailDelivery, error: Exception) -> None:
     transient = _is_transient(error)
     if transient and delivery.attempts < MAX_ATTEMPTS:
         delivery.status = DeliveryStatus.PENDING
-        delivery.next_attempt_at = timezone.now() + _backoff(delivery.attempts)
+        delivery.next_attempt_at = timezone.now() + EMAIL_BACKOFF.delay(
+            delivery.attempts
+        )
         delivery.queued_at = None  # the sweep queues it when the backoff is over
         delivery.last_error = f"{type(error).__name__}: {error}"[:2000]
         delivery.save(
@@ -325,19 +326,14 @@ def deliveries_sweep(*, now: datetime | None = None) -> list[int]:
     EmailDelivery.objects.filter(
         status=DeliveryStatus.SENDING, claimed_at__lt=now - _stale_claim()
     ).update(status=DeliveryStatus.PENDING, next_attempt_at=now, queued_at=None)
-    requeue_before = now - timedelta(seconds=settings.SWEEP_REQUEUE_AFTER_SECONDS)
-    with transaction.atomic():
-        due = list(
-            EmailDelivery.objects.filter(
-                status=DeliveryStatus.PENDING, next_attempt_at__lte=now
-            )
-            .filter(Q(queued_at__isnull=True) | Q(queued_at__lt=requeue_before))
-            .select_for_update(skip_locked=True)
-            .order_by("next_attempt_at")
-            .values_list("pk", flat=True)[:SWEEP_BATCH]
-        )
-        EmailDelivery.objects.filter(pk__in=due).update(queued_at=now)
-    return due
+    return rows_requeue(
+        EmailDelivery.objects.filter(
+            status=DeliveryStatus.PENDING, next_attempt_at__lte=now
+        ),
+        now=now,
+        order_by="next_attempt_at",
+        limit=SWEEP_BATCH,
+    )
 
 
 def failing_address_record(*, address: str, reason: str) -> None:

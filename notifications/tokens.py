@@ -2,9 +2,10 @@
 
 The token names the ticket and the recipient and carries an HMAC (a key derived
 from SECRET_KEY), so a reply can be threaded without trusting anything else in the
-message, and a token cannot be forged or moved to another ticket or person. It is
-lower-case letters and digits only, because some mail servers change the case of
-local parts.
+message, and a token cannot be forged or moved to another ticket or person. A
+token signed with a key in SECRET_KEY_FALLBACKS still verifies, so rotating the key
+does not break replies to mail already sent. It is lower-case letters and digits
+only, because some mail servers change the case of local parts.
 """
 
 import base64
@@ -28,9 +29,10 @@ class ReplyToken:
     user_id: int
 
 
-def _signature(ticket_number: int, user_id: int) -> str:
+def _signature(ticket_number: int, user_id: int, *, secret: str | None = None) -> str:
+    """The token's signature with ``secret`` (None: the current SECRET_KEY)."""
     digest = salted_hmac(
-        _SALT, f"{ticket_number}:{user_id}", algorithm="sha256"
+        _SALT, f"{ticket_number}:{user_id}", secret=secret, algorithm="sha256"
     ).digest()
     return base64.b32encode(digest).decode("ascii").lower()[:_SIGNATURE_LENGTH]
 
@@ -45,7 +47,15 @@ def reply_token_read(token: str) -> ReplyToken | None:
     if match is None:
         return None
     ticket_number, user_id = int(match["ticket"]), int(match["user"])
-    if not hmac.compare_digest(match["sig"], _signature(ticket_number, user_id)):
+    # Mail sent before a SECRET_KEY rotation carries the old key's signature;
+    # replies to it keep threading while the old key is in SECRET_KEY_FALLBACKS.
+    secrets = [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
+    if not any(
+        hmac.compare_digest(
+            match["sig"], _signature(ticket_number, user_id, secret=secret)
+        )
+        for secret in secrets
+    ):
         return None
     return ReplyToken(ticket_number=ticket_number, user_id=user_id)
 

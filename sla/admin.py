@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -23,6 +23,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from scalr_support.accounts.models import User
+from scalr_support.common.admin import ReadOnlyModelAdmin
 from tickets.models import Ticket
 from tickets.satisfaction import SatisfactionSummary, satisfaction_by_tier_priority
 from tickets.satisfaction_report import satisfaction_report_context
@@ -33,6 +35,7 @@ from .models import (
     CalendarDate,
     ResponseClock,
     ResponseTarget,
+    SlaChangeEntry,
     SlaTransition,
     WorkingInterval,
 )
@@ -102,6 +105,30 @@ class CalendarDateInline(admin.TabularInline):
     extra = 0
 
 
+def _actor(request: HttpRequest) -> User:
+    """The signed-in staff member (the admin lets nobody else in)."""
+    return cast(User, request.user)
+
+
+@admin.register(SlaChangeEntry)
+class SlaChangeEntryAdmin(ReadOnlyModelAdmin):
+    """Who changed targets and calendars, newest first; nothing editable."""
+
+    list_display = ("created_at", "action", "actor", "target", "calendar", "recomputed")
+    list_filter = ("action",)
+    list_select_related = ("actor", "target__tier", "calendar")
+    fields = (
+        "created_at",
+        "action",
+        "actor",
+        "target",
+        "calendar",
+        "changes",
+        "recomputed",
+    )
+    readonly_fields = fields
+
+
 @admin.register(BusinessCalendar)
 class BusinessCalendarAdmin(admin.ModelAdmin):
     list_display = ("name", "timezone", "holiday_country", "is_default", "updated_at")
@@ -120,7 +147,13 @@ class BusinessCalendarAdmin(admin.ModelAdmin):
     ) -> None:
         """Save the hours and dates, then publish the change to running clocks."""
         super().save_related(request, form, formsets, change)
-        recomputed = services.business_calendar_changed(calendar=form.instance)
+        changed = list(form.changed_data)
+        for formset, name in zip(formsets, ("working hours", "dates"), strict=False):
+            if formset.has_changed():
+                changed.append(name)
+        recomputed = services.business_calendar_changed(
+            calendar=form.instance, actor=_actor(request), changed=changed
+        )
         if recomputed:
             self.message_user(
                 request,
@@ -178,6 +211,7 @@ class ResponseTargetAdmin(admin.ModelAdmin):
             unit=data["unit"],
             clock=data["clock"],
             guaranteed=data["guaranteed"],
+            actor=_actor(request),
         )
         obj.pk = result.target.pk
         if result.recomputed:

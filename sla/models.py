@@ -1,7 +1,6 @@
 """SLA data: response targets, business calendars, response clocks and their history.
 
-The arithmetic lives in ``calculations.py`` (pure) and the rules that glue it to this
-data in ``rules.py`` (pure); every write goes through ``services.py``.
+Pure arithmetic in ``calculations.py``, rules in ``rules.py``, writes in ``services``.
 """
 
 from datetime import datetime, time
@@ -34,8 +33,7 @@ class TargetUnit(models.TextChoices):
 class ResponseTarget(models.Model):
     """The maximum time to a response for one tier and priority.
 
-    A target that is not guaranteed is best effort: it is shown and used to order the
-    queue, but never reported as a breach.
+    Not guaranteed: best effort, shown and used to order the queue, never a breach.
     """
 
     tier = models.ForeignKey(
@@ -497,3 +495,6 @@ class SlaRecomputation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_reason_display()}: clock {self.clock_id}"
+
+
+from .audit_models import SlaChangeAction, SlaChangeEntry  # noqa: E402, F401

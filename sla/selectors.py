@@ -43,14 +43,6 @@ def tickets_in_sla_state(
     raise ValueError(f"unknown SLA state {state!r}")
 
 
-def running_clock(ticket: Ticket) -> ResponseClock | None:
-    return (
-        ResponseClock.objects.filter(ticket=ticket, responded_at__isnull=True)
-        .select_related("calendar")
-        .first()
-    )
-
-
 @dataclass(frozen=True)
 class ClosedDate:
     day: date

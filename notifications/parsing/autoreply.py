@@ -213,6 +213,35 @@ def _is_auto_response(
     return bool(_AUTO_SUBJECT_RE.match(subject))
 
 
+def _sender_kind(
+    from_address: str, from_name: str, return_path: str | None
+) -> tuple[bool, bool]:
+    """(a mailer daemon, any automated sender) by the From and the Return-Path."""
+    local = from_address.rpartition("@")[0] if "@" in from_address else from_address
+    daemon_sender = bool(
+        (local and _DAEMON_LOCAL_RE.match(local))
+        or _DAEMON_NAME_RE.search(from_name or "")
+    )
+    null_sender = return_path == "" or not from_address
+    automated_sender = (
+        daemon_sender or null_sender or bool(local and _AUTOMATED_LOCAL_RE.match(local))
+    )
+    return daemon_sender, automated_sender
+
+
+def _ses_notification_type(text: str, from_address: str) -> str | None:
+    """Amazon SES's notification type (bounce, complaint, delivery), if it is one."""
+    if "amazonses.com" in text or "sns.amazonaws.com" in from_address.lower():
+        match = _SES_TYPE_RE.search(text)
+        return match.group(1).lower() if match else None
+    return None
+
+
+def _looks_bounced(daemon_sender: bool, automated_sender: bool, subject: str) -> bool:
+    """A bounce without a delivery report: from a daemon, or automated and titled so."""
+    return daemon_sender or bool(automated_sender and _BOUNCE_SUBJECT_RE.match(subject))
+
+
 def classify(
     *,
     parts: list[tuple[str, Message]],
@@ -230,23 +259,14 @@ def classify(
     ``mime.walk_message`` found them; ``auto_headers`` the decoded values of the
     top-level headers named in ``AUTO_HEADERS``.
     """
-    first: dict[str, str] = {}
-    for name, value in auto_headers:
-        first.setdefault(name.lower(), value)
+    # The first value of each header wins: later ones are overwritten by it.
+    first = {name.lower(): value for name, value in reversed(list(auto_headers))}
 
     def header(name: str) -> str | None:
         return first.get(name.lower())
 
     types = {content_type for content_type, _part in parts}
-    local = from_address.rpartition("@")[0] if "@" in from_address else from_address
-    daemon_sender = bool(
-        (local and _DAEMON_LOCAL_RE.match(local))
-        or _DAEMON_NAME_RE.search(from_name or "")
-    )
-    null_sender = return_path == "" or not from_address
-    automated_sender = (
-        daemon_sender or null_sender or bool(local and _AUTOMATED_LOCAL_RE.match(local))
-    )
+    daemon_sender, automated_sender = _sender_kind(from_address, from_name, return_path)
     exclude = {address.lower() for address in (own_addresses or set())}
     exclude.add(from_address.lower())
 
@@ -254,25 +274,18 @@ def classify(
     failed_header = header("X-Failed-Recipients")
     if failed_header:
         recipients.extend(re.split(r"[,\s]+", failed_header))
-    ses_type = None
-    if "amazonses.com" in text or "sns.amazonaws.com" in from_address.lower():
-        match = _SES_TYPE_RE.search(text)
-        ses_type = match.group(1).lower() if match else None
-
+    ses_type = _ses_notification_type(text, from_address)
     feedback = "message/feedback-report" in types or ses_type == "complaint"
-    bounce = bool(
+    if (
         dsn_failed
         or failed_header
         or ses_type == "bounce"
-        or (dsn_failed is None and not feedback and daemon_sender)
         or (
             dsn_failed is None
             and not feedback
-            and automated_sender
-            and _BOUNCE_SUBJECT_RE.match(subject)
+            and _looks_bounced(daemon_sender, automated_sender, subject)
         )
-    )
-    if bounce:
+    ):
         if ses_type == "bounce":
             recipients.extend(_ses_recipients(text))
         if not recipients:

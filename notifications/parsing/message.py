@@ -130,6 +130,45 @@ def _dedupe(values: Iterable[str]) -> list[str]:
     return list(seen)
 
 
+def _sender(
+    raw_headers: "_RawHeaders", defects: list[str], hint: str | None
+) -> tuple[str, str]:
+    """(name, address) of the author: From, or Sender when From names nobody."""
+    senders = raw_headers.addresses("From", defects, keep_incomplete=True, hint=hint)
+    if not any(address for _name, address in senders):
+        senders = raw_headers.addresses("Sender", defects, hint=hint) or senders
+    complete = [pair for pair in senders if "@" in pair[1]]
+    return (complete or senders or [("", "")])[0]
+
+
+def _token_sources(
+    raw_headers: "_RawHeaders", envelope_recipients: Iterable[str]
+) -> list[str]:
+    """Every address a reply token may be in: RCPT TO first, then the headers."""
+    sources = [*envelope_recipients]
+    for name in _TOKEN_HEADERS:
+        sources.extend(address for _n, address in raw_headers.addresses(name, []))
+    return sources
+
+
+def _thread_ids(raw_headers: "_RawHeaders") -> tuple[list[str], list[str], list[str]]:
+    """The Message-ID, In-Reply-To and References ids, in header order."""
+    return (
+        headers.parse_message_ids(raw_headers.first("Message-ID")),
+        headers.parse_message_ids(raw_headers.first("In-Reply-To")),
+        headers.parse_message_ids(" ".join(raw_headers.all("References"))),
+    )
+
+
+def _auto_headers(raw_headers: "_RawHeaders") -> tuple[tuple[str, str], ...]:
+    """The decoded values of the headers that mark automatic mail."""
+    return tuple(
+        (name, headers.decode_header_value(value))
+        for name in autoreply.AUTO_HEADERS
+        for value in raw_headers.all(name)
+    )
+
+
 def _parse(raw: bytes, envelope_recipients: Iterable[str]) -> ParsedMessage:
     defects: list[str] = []
     raw = headers.repair_header_block(raw, defects)
@@ -138,19 +177,13 @@ def _parse(raw: bytes, envelope_recipients: Iterable[str]) -> ParsedMessage:
     walked = walk_message(message)
     attachments, hint = walked.attachments, walked.charset_hint
     text = db_safe(walked.text)  # before the reply is cut out of it
-    senders = raw_headers.addresses("From", defects, keep_incomplete=True, hint=hint)
-    if not any(address for _name, address in senders):
-        senders = raw_headers.addresses("Sender", defects, hint=hint) or senders
-    complete = [pair for pair in senders if "@" in pair[1]]
-    from_name, from_address = (complete or senders or [("", "")])[0]
+    from_name, from_address = _sender(raw_headers, defects, hint)
     to = raw_headers.addresses("To", defects, hint=hint)
     cc = raw_headers.addresses("Cc", defects, hint=hint)
     reply_to = raw_headers.addresses("Reply-To", defects, hint=hint)
     raw_subject = raw_headers.first("Subject")
     subject = headers.decode_header_value(raw_subject, defects, hint=hint).strip()
-    message_ids = headers.parse_message_ids(raw_headers.first("Message-ID"))
-    in_reply_to = headers.parse_message_ids(raw_headers.first("In-Reply-To"))
-    references = headers.parse_message_ids(" ".join(raw_headers.all("References")))
+    message_ids, in_reply_to, references = _thread_ids(raw_headers)
     date = headers.parse_date(raw_headers.first("Date"), defects)
     return_path = headers.return_path(raw_headers.first("Return-Path"))
     defects.extend(walked.defects)
@@ -158,14 +191,7 @@ def _parse(raw: bytes, envelope_recipients: Iterable[str]) -> ParsedMessage:
     # extract_reply(text) is exactly this; reusing stage 1 halves the line scans.
     reply = strip_signature(unquoted).strip()
 
-    token_sources = [*envelope_recipients]
-    for name in _TOKEN_HEADERS:
-        token_sources.extend(address for _n, address in raw_headers.addresses(name, []))
-    auto_headers = tuple(
-        (name, headers.decode_header_value(value))
-        for name in autoreply.AUTO_HEADERS
-        for value in raw_headers.all(name)
-    )
+    auto_headers = _auto_headers(raw_headers)
     classification = autoreply.classify(
         parts=walked.parts,
         auto_headers=auto_headers,
@@ -197,7 +223,7 @@ def _parse(raw: bytes, envelope_recipients: Iterable[str]) -> ParsedMessage:
         report=classification.report,
         bounced_recipients=classification.bounced_recipients,
         subject_ticket_number=_subject_ticket(subject),
-        reply_tokens=_tokens(token_sources),
+        reply_tokens=_tokens(_token_sources(raw_headers, envelope_recipients)),
         authentication_results=tuple(raw_headers.all("Authentication-Results")),
         defects=tuple(_dedupe(defects)),
     )

@@ -41,11 +41,6 @@ def field(line: str) -> tuple[str, str] | None:
     return group, line[match.end() :].strip().strip("*_").strip()
 
 
-def field_group(line: str) -> str | None:
-    found = field(line)
-    return found[0] if found else None
-
-
 def prepare(text: str) -> list[str]:
     """The text as lines: one newline convention, no NBSP, no invisible characters."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ")

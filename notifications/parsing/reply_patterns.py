@@ -179,9 +179,6 @@ NOTES_FORWARD_RE = re.compile(
     r"Inoltrato da|Reenviado por|Doorgestuurd door)[ \t]+\S.*$",
     _I,
 )
-# Outlook's plain-text rule above a header block, and HTML rules rendered as text.
-RULE_RE = re.compile(r"^[ \t]*(?:_{8,}|-{8,}|={8,})[ \t]*$")
-
 # --- signatures ----------------------------------------------------------------------
 SIGNATURE_DELIMITER_RE = re.compile(r"^[ \t]*--[ \t]*$")
 _DEVICE_SIGNATURES = (

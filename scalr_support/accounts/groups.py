@@ -30,11 +30,13 @@ ENGINEER_PERMISSIONS: list[tuple[str, str, tuple[str, ...]]] = [
     ("sla", "responseclock", ("view",)),
     ("sla", "slatransition", ("view",)),
     ("sla", "slarecomputation", ("view",)),
+    ("sla", "slachangeentry", ("view",)),  # who changed targets and calendars
     ("tickets", "release", ("view",)),
     ("tickets", "supportsession", ("view",)),
     ("maintenance", "maintenanceschedule", ("view",)),
     ("maintenance", "maintenancewindow", ("view",)),
     ("maintenance", "slackannouncement", ("view",)),
+    ("maintenance", "windowauditentry", ("view",)),  # who changed maintenance
     # The email channel: work the quarantine (process again, release, discard)
     # and see what was sent, what failed and which addresses bounce.
     ("notifications", "inboundmessage", ("view", "change")),

@@ -7,6 +7,8 @@ from celery import Task
 from celery.contrib.django.task import DjangoTask
 from django.db import InterfaceError, OperationalError, transaction
 
+from .retry import TASK_BACKOFF
+
 logger = logging.getLogger(__name__)
 
 
@@ -39,7 +41,7 @@ class ProjectTask(DjangoTask):
     """
 
     autoretry_for = (OperationalError, InterfaceError)
-    retry_backoff = 2
-    retry_backoff_max = 60
+    retry_backoff = int(TASK_BACKOFF.first)
+    retry_backoff_max = int(TASK_BACKOFF.cap)
     retry_jitter = True
     max_retries = 10

@@ -158,18 +158,22 @@ class FaultInjectorConfig(AppConfig):
         from django.core.mail.backends import smtp
 
         import notifications.parsing
-        import sla.services
+        import sla.services.sweep
 
         if backoff := os.environ.get("FAULTS_SLACK_BACKOFF"):
             # Time, scaled: Slack retries 5 s, 10 s, 20 s ... apart become this.
-            import maintenance.services
+            import maintenance.services.announcements
+            from scalr_support.common.retry import Backoff
 
-            maintenance.services.BACKOFF_FIRST = float(backoff)  # type: ignore[assignment]
-            maintenance.services.BACKOFF_CAP = 8 * float(backoff)  # type: ignore[assignment]
+            maintenance.services.announcements.SLACK_BACKOFF = Backoff(
+                first=float(backoff), cap=8 * float(backoff)
+            )
         notifications.parsing.parse_message = _wrap_parse(
             notifications.parsing.parse_message
         )
-        sla.services._mark_recorded = _wrap_mark_recorded(sla.services._mark_recorded)
+        sla.services.sweep._mark_recorded = _wrap_mark_recorded(
+            sla.services.sweep._mark_recorded
+        )
         smtp.EmailBackend.send_messages = _wrap_send(smtp.EmailBackend.send_messages)
         task_prerun.connect(_task_prerun, weak=False)
         task_postrun.connect(_task_postrun, weak=False)

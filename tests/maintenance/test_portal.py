@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
+from django.db import transaction
 from django.urls import reverse
 from icalendar import Calendar
 
@@ -112,6 +113,36 @@ def test_writes_forget_the_cached_banner(django_capture_on_commit_callbacks):
 
     assert cache.get(selectors.BANNER_CACHE_KEY) is None
     assert selectors.banner_for_now() is None
+
+
+def test_a_rolled_back_window_change_leaves_the_cached_banner_alone(
+    django_capture_on_commit_callbacks,
+):
+    window = make_window(starts_in=timedelta(hours=2))
+    cached = selectors.banner_for_now()
+    assert cache.get(selectors.BANNER_CACHE_KEY) is not None
+
+    def change_then_fail() -> None:
+        with transaction.atomic():
+            services.window_change(
+                window=window,
+                actor=None,
+                change=services.WindowChange(note="Moved to the afternoon."),
+            )
+            raise RuntimeError("the caller's transaction fails after the change")
+
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+    ):
+        change_then_fail()
+
+    assert callbacks == []  # the rolled-back change left nothing to run
+
+    assert cache.get(selectors.BANNER_CACHE_KEY) is not None  # not forgotten
+    assert selectors.banner_for_now() == cached
+    window.refresh_from_db()
+    assert window.note != "Moved to the afternoon."
 
 
 # --- /maintenance/ --------------------------------------------------------------------

@@ -1,10 +1,15 @@
-"""One rule for a message alone and in a batch; no message blocks another."""
+"""One screening for a message alone and in a batch; no message blocks another."""
 
 import pytest
 from django.contrib.auth.models import Group
 
 from notifications import parsing
-from notifications.inbound import inbound_process, inbound_store
+from notifications.inbound import (
+    SENDER_RATE_LIMIT,
+    inbound_process,
+    inbound_store,
+    messages_screen,
+)
 from notifications.inbound_batches import inbound_process_waiting
 from notifications.models import InboundMessage, InboundStatus
 from notifications.tokens import reply_address
@@ -146,3 +151,121 @@ def test_attachments_over_the_limit_are_named_once_with_those_kept(alice, settin
     assert "Not added: log2.txt, log3.txt, log4.txt." in comment.body
     assert "_Attachments added:_ log0.txt, log1.txt." in comment.body
     assert comment.body.startswith("Logs attached.")
+
+
+def _our_delivery(ticket, user, message_id):
+    from django.utils import timezone
+
+    from notifications.models import EmailDelivery
+
+    EmailDelivery.objects.create(
+        event="support_replied",
+        event_key=f"screening:{message_id}",
+        recipient=user,
+        to_address=user.email,
+        ticket=ticket,
+        next_attempt_at=timezone.now(),
+        message_id=message_id,
+        status="sent",
+    )
+
+
+def _processed_earlier(user, count):
+    for n in range(count):
+        InboundMessage.objects.create(
+            raw=b"x",
+            raw_sha256=f"{n:064}",
+            size=1,
+            transport="test",
+            from_address=user.email.upper(),
+            status=InboundStatus.PROCESSED,
+        )
+
+
+SCREENING = {
+    # name: (set-up before the reply arrives, expected status, reason text)
+    "a plain reply": (lambda ticket, user, mid: None, InboundStatus.PROCESSED, ""),
+    "one of our own notifications": (
+        _our_delivery,
+        InboundStatus.IGNORED,
+        "One of our own messages came back.",
+    ),
+    "the sender over the rate limit": (
+        lambda ticket, user, mid: _processed_earlier(user, SENDER_RATE_LIMIT),
+        InboundStatus.QUARANTINED,
+        "Too many messages from this sender; rate limited.",
+    ),
+    "the sender one under the rate limit": (
+        lambda ticket, user, mid: _processed_earlier(user, SENDER_RATE_LIMIT - 1),
+        InboundStatus.PROCESSED,
+        "",
+    ),
+    "a duplicate of a comment": (
+        lambda ticket, user, mid: ticket_services.comment_create(
+            ticket=ticket,
+            author=user,
+            body="Sent before.",
+            email_message_id=mid.strip("<>"),  # stored as the parser reads it
+        ),
+        InboundStatus.IGNORED,
+        "Duplicate of a message already added.",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", SCREENING)
+@pytest.mark.parametrize("path", ["alone", "in a batch"])
+def test_screening_decides_the_same_alone_and_in_a_batch(alice, gina, case, path):
+    set_up, expected, reason = SCREENING[case]
+    ticket = open_ticket(alice)
+    mid = "<screened.1@customer.example.com>"
+    set_up(ticket, alice.user, mid)
+    # Another customer's reply goes first, so a batch takes both.
+    neighbour = tokened(open_ticket(gina), gina.user, "A neighbour's reply.")
+    message = inbound_store(
+        raw=raw_email(
+            sender=alice.user.email,
+            to=reply_address(ticket_number=ticket.number, user_id=alice.user.pk),
+            body="The reply.",
+            message_id=mid,
+        ),
+        transport="test",
+    )
+
+    if path == "alone":
+        inbound_process(inbound_id=message.pk)
+    else:
+        inbound_process_waiting(inbound_id=neighbour.pk)
+
+    message.refresh_from_db()
+    assert (message.status, message.reason) == (expected, reason)
+
+
+def _parsed(message):
+    return parsing.parse_message(bytes(message.raw))
+
+
+def test_one_screening_call_sees_duplicates_and_the_rate_inside_the_run(alice):
+    """The batch's run is screened as if each earlier message that passed was added."""
+    _processed_earlier(alice.user, SENDER_RATE_LIMIT - 2)
+    ticket = open_ticket(alice)
+    raws = [
+        raw_email(sender=alice.user.email, body="One.", message_id="<a@c.example>"),
+        raw_email(sender=alice.user.email, body="Again.", message_id="<a@c.example>"),
+        raw_email(sender=alice.user.email, body="Two.", message_id="<b@c.example>"),
+        raw_email(sender=alice.user.email, body="Three.", message_id="<c@c.example>"),
+    ]
+    messages = [inbound_store(raw=raw, transport="test") for raw in raws]
+    parsed = [_parsed(message) for message in messages]
+    keys = [p.message_id for p in parsed]
+
+    screenings = messages_screen(messages, parsed, keys)
+
+    assert [(s.duplicate, s.rate_limited) for s in screenings] == [
+        (False, False),
+        (True, False),  # the same Message-ID as the first, earlier in the run
+        (False, False),  # the limit's twentieth message
+        (False, True),  # its twenty-first
+    ]
+    assert [s.passed for s in screenings] == [True, False, True, False]
+    assert not ticket.comments.exists()  # screening writes nothing

@@ -73,3 +73,46 @@ def test_reply_address_is_on_the_support_domain(settings):
 )
 def test_addresses_without_our_token_yield_none(address):
     assert token_from_address(address) is None
+
+
+OLD_KEY = "test-secret-key-not-for-production-0123456789abcdef"
+NEW_KEY = "the-rotated-secret-key-of-the-next-quarter-987654321"
+
+
+def test_the_token_format_is_unchanged_so_mail_already_sent_still_verifies(settings):
+    """Pinned: the token the previous release put in Reply-To for this key."""
+    settings.SECRET_KEY = OLD_KEY
+
+    assert reply_token_make(ticket_number=42, user_id=7) == "t42r7sz46wifbdws2xur5izaol"
+
+
+def test_a_token_made_before_a_key_rotation_verifies_after_it(settings):
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = OLD_KEY, []
+    sent_before = reply_token_make(ticket_number=42, user_id=7)
+
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = NEW_KEY, [OLD_KEY]
+    found = reply_token_read(sent_before)
+
+    assert found is not None
+    assert (found.ticket_number, found.user_id) == (42, 7)
+    # New mail is signed with the new key, which verifies too.
+    assert reply_token_make(ticket_number=42, user_id=7) != sent_before
+    assert reply_token_read(reply_token_make(ticket_number=42, user_id=7)) == found
+
+
+def test_a_token_signed_with_an_unknown_key_does_not_verify(settings):
+    settings.SECRET_KEY = "a-key-this-deployment-never-had-0000000000000000"
+    foreign = reply_token_make(ticket_number=42, user_id=7)
+
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = NEW_KEY, [OLD_KEY]
+
+    assert reply_token_read(foreign) is None
+
+
+def test_once_the_old_key_leaves_the_fallbacks_its_tokens_stop_verifying(settings):
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = OLD_KEY, []
+    sent_before = reply_token_make(ticket_number=42, user_id=7)
+
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = NEW_KEY, []
+
+    assert reply_token_read(sent_before) is None

@@ -314,6 +314,7 @@ ADMIN_MODELS: dict[str, tuple[str, str]] = {
     "sla.businesscalendar": ("view", "view add change delete"),
     "sla.responseclock": ("view", "view"),
     "sla.slatransition": ("view", "view"),
+    "sla.slachangeentry": ("view", "view"),  # audit: read-only for everyone
     "accounts.user": ("", "view add change"),
     "tickets.release": ("view", "view add change delete"),
     "tickets.organizationauditentry": ("view", "view"),
@@ -327,6 +328,7 @@ ADMIN_MODELS: dict[str, tuple[str, str]] = {
     "maintenance.maintenanceschedule": ("view", "view change"),
     "maintenance.maintenancewindow": ("view", "view add change"),
     "maintenance.slackannouncement": ("view", "view"),
+    "maintenance.windowauditentry": ("view", "view"),  # audit: read-only
     "auth.group": ("", ""),
     "notifications.emaildelivery": ("view", "view"),
     "notifications.inboundmessage": ("view change", "view change"),

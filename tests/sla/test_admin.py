@@ -15,6 +15,8 @@ from sla.models import (
     RecomputationReason,
     ResponseClock,
     ResponseTarget,
+    SlaChangeAction,
+    SlaChangeEntry,
 )
 from sla.services import sla_transitions_record
 from tests.conftest import signed_in
@@ -115,6 +117,10 @@ def test_engineers_view_targets_but_only_managers_change_them(
     assert target.amount == 1
     clock = running(ticket)
     assert clock.due_at == clock.started_at + timedelta(hours=1)
+    entry = SlaChangeEntry.objects.get(target=target)  # the refused POST wrote none
+    assert (entry.action, entry.actor) == (SlaChangeAction.TARGET_SET, support_manager)
+    assert entry.changes == {"target": ["2 hours", "1 hour"]}
+    assert entry.recomputed == 1
 
 
 def test_manager_edits_a_calendar_and_running_clocks_follow(support_manager, alice):
@@ -171,6 +177,13 @@ def test_manager_edits_a_calendar_and_running_clocks_follow(support_manager, ali
     assert clock.due_at <= before
     recomputation = clock.recomputations.get()
     assert recomputation.reason == RecomputationReason.CALENDAR_CHANGE
+    entry = SlaChangeEntry.objects.get(calendar=calendar)
+    assert (entry.action, entry.actor) == (
+        SlaChangeAction.CALENDAR_CHANGED,
+        support_manager,
+    )
+    assert entry.changes == {"version": ["1", "2"], "working hours": [None, "changed"]}
+    assert entry.recomputed == 1
 
 
 def test_attainment_report_is_for_managers_only(support_engineer, support_manager):

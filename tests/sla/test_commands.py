@@ -70,3 +70,14 @@ def test_bad_input_is_refused_with_a_reason(args, message):
         run(*args)
 
     assert list(ResponseTarget.objects.values_list("amount", "unit")) == before
+
+
+def test_a_target_set_from_the_command_line_is_recorded_without_an_actor():
+    from sla.models import SlaChangeEntry
+
+    run("business", "3", "2bd")
+    run("business", "3", "2bd")  # the same again changes nothing
+
+    entry = SlaChangeEntry.objects.get(target=target("business", 3))
+    assert entry.actor is None
+    assert entry.changes == {"target": ["1 business day", "2 business days"]}

@@ -11,6 +11,7 @@ from notifications.models import EmailDelivery
 from scalr_support.celery import app
 from sla import services
 from sla.models import ResponseClock, SlaTransition, TransitionKind
+from sla.services import transitions
 from sla.tasks import sla_notify, sla_sweep
 from tests.factories import OrganizationFactory, TicketFactory, tier
 from tests.factories.sla import ResponseClockFactory
@@ -233,8 +234,8 @@ def test_recording_a_transition_twice_is_ignored_by_the_database():
         clock=clock, kind=TransitionKind.BREACH, occurred_at=T0, recorded_at=T0
     )
 
-    first = services._transitions_insert([row])
-    second = services._transitions_insert(
+    first = transitions._transitions_insert([row])
+    second = transitions._transitions_insert(
         [
             SlaTransition(
                 clock=clock,
