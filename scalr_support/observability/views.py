@@ -4,8 +4,7 @@ import hmac
 import ipaddress
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse
-from django.views.decorators.http import require_GET
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from prometheus_client import REGISTRY, CollectorRegistry, generate_latest, multiprocess
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
@@ -58,13 +57,15 @@ def _request_registry() -> CollectorRegistry:
     return merged
 
 
-@require_GET
 def metrics(request: HttpRequest) -> HttpResponse:
     """Serve django-prometheus's request metrics and the project's own figures.
 
-    Refused with 404, as if the URL did not exist, so a scan learns nothing.
+    Refused with 404 for any method, as if the URL did not exist, so a scan
+    learns nothing; a scraper that may read them gets 405 for anything but GET.
     """
     if not metrics_access_allowed(request):
         raise Http404
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD"])
     body = generate_latest(_request_registry()) + generate_latest(registry)
     return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)

@@ -49,8 +49,12 @@ def scrape(live_server, headers: dict[str, str] | None = None) -> dict[tuple, fl
     }
 
 
-def status_of(live_server, headers: dict[str, str] | None = None) -> int:
-    request = Request(live_server.url + "/metrics", headers=headers or {})  # noqa: S310
+def status_of(
+    live_server, headers: dict[str, str] | None = None, method: str = "GET"
+) -> int:
+    request = Request(  # noqa: S310
+        live_server.url + "/metrics", headers=headers or {}, method=method
+    )
     try:
         with urlopen(request, timeout=10) as response:  # noqa: S310
             return response.status

@@ -159,6 +159,9 @@ ROUTES: dict[str, Policy] = {
     "support-policy": page(PUBLIC, NOT_ALLOWED),
     # --- operations: health for load balancers (no session, nothing written) -------
     "healthz": page(PUBLIC, NOT_ALLOWED),
+    # Prometheus: closed to everyone outside DEBUG without METRICS_TOKEN or
+    # METRICS_ALLOWED_IPS, as if it did not exist (tests/observability/).
+    "metrics": page(every(404), every(404)),
     # --- accounts ------------------------------------------------------------------
     "login": page(
         (200, 302, 302, 302, 302, 302),
