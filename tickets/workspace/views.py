@@ -33,6 +33,7 @@ from sla.admin import STATE_LABELS
 
 from ..models import SupportTier, Ticket
 from . import bulk, presence, queues
+from .chrome import chrome_links
 from .collision import Seen, changes_since
 from .forms import BulkForm, SaveViewForm, value_label
 from .links import queue_url
@@ -50,6 +51,7 @@ def site_context(model_admin: ModelAdmin, request: HttpRequest) -> dict[str, Any
 
     Building the list of every app and model the user may see costs more than a
     page of queue rows, on every request; the workspace shows no nav sidebar.
+    ``ws`` holds the frame's URLs, resolved once per process (``chrome``).
     """
     site = model_admin.admin_site
     script_name = request.META.get("SCRIPT_NAME", "")
@@ -64,6 +66,7 @@ def site_context(model_admin: ModelAdmin, request: HttpRequest) -> dict[str, Any
         "is_popup": False,
         "is_nav_sidebar_enabled": False,
         "log_entries": site.get_log_entries(request),
+        "ws": chrome_links(),
     }
 
 
