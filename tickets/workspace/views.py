@@ -88,8 +88,7 @@ def queue(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponse:
         # The tab's count is the paginator's count: one query fewer per page.
         paginator.count = counts[query.tab]  # type: ignore[misc]
     page = paginator.get_page(query.page)
-    rows = list(page.object_list)
-    queues.last_customer_updates(rows)
+    rows = queues.queue_rows(page.object_list)
     saved = saved_views_for(user)
     current_params = query.params()
     context = {
