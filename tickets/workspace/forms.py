@@ -3,6 +3,7 @@
 from typing import Any, cast
 
 from django import forms
+from django.db.models import QuerySet
 from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
@@ -91,6 +92,23 @@ QUICK_WIDGETS: dict[type[forms.Widget], type[forms.Widget]] = {
 }
 
 
+def people_choices(field: forms.ModelChoiceField) -> list[tuple[str, str]]:
+    """The options of a select of users, as the field would list them, from one query.
+
+    Iterating the field itself builds a ``User`` per option through a server-side
+    cursor (three round trips); the select shows only ids and names. Validation
+    still goes through the field's queryset.
+    """
+    people = cast(QuerySet[User], field.queryset).values_list(
+        "pk", "first_name", "last_name", "email"
+    )
+    empty = [] if field.empty_label is None else [("", str(field.empty_label))]
+    return empty + [
+        (str(pk), f"{first} {last}".strip() or email)
+        for pk, first, last, email in people
+    ]
+
+
 VISIBILITY_CHOICES = [("public", _("Public reply")), ("internal", _("Internal note"))]
 
 
@@ -128,6 +146,9 @@ class TicketPageForm(TicketTriageForm):
                 field = cast(forms.ChoiceField, self.fields[name])
                 field.widget = QuickSelect(attrs=field.widget.attrs)
                 field.widget.choices = field.choices  # type: ignore[attr-defined]
+        if "assignee" in self.fields:
+            assignee = cast(forms.ModelChoiceField, self.fields["assignee"])
+            assignee.widget.choices = people_choices(assignee)  # type: ignore[attr-defined]
         for form_field in self.fields.values():
             quick = QUICK_WIDGETS.get(type(form_field.widget))
             if quick is not None:
