@@ -27,7 +27,7 @@ STATIC_FILES = {
 URL_NAMES = {
     "index": "admin:index",
     "queue": "admin:tickets_ticket_changelist",
-    "password_change": "admin:password_change",
+    "pw_change": "admin:password_change",  # "Change password"
     "logout": "admin:logout",
     "time_zone": "accounts:time-zone",
     "jsi18n": "admin:jsi18n",
