@@ -15,8 +15,6 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from scalr_support.accounts.models import User
-from scalr_support.common.errors import ServiceError
-from sla import selectors as sla_selectors
 from sla.admin import SlaStateFilter, sla_due_column, sla_state_column
 from sla.models import ResponseTarget
 
@@ -28,12 +26,10 @@ from .admin_policy import (
     organization_version_support,
     policy_flags_column,
     policy_notes,
-    triage_apply,
 )
 from .choices import REASON_MAX_LENGTH
 from .forms import LongTextField, MultipleFileField, ServiceErrorMixin
 from .models import Contact, Organization, SupportTier, Ticket
-from .selectors import ticket_page_thread
 
 
 def staff_user(request: HttpRequest) -> User:
@@ -127,14 +123,11 @@ class ContactAdmin(admin.ModelAdmin):
 class TicketTriageForm(ServiceErrorMixin, PolicyTriageFields, forms.ModelForm):
     """What an engineer may change, plus a reply and the reason for a new priority.
 
-    Validating it applies it: once every field is clean, ``full_clean`` hands the
-    whole triage to ``services.ticket_triage`` (one transaction), and a refusal
-    becomes an error on the field it names. The admin then shows the form again
-    with everything typed, saves nothing and says nothing about success; Django's
-    admin has no later hook that can still turn a refusal into a form error.
+    The workspace's ticket page (``workspace.forms.TicketPageForm``) builds on it
+    and saves through ``workspace.saving``; a service refusal becomes an error on
+    the field it names (``ServiceErrorMixin``).
     """
 
-    actor: User | None = None  # set by TicketAdmin.get_form
     # Fields the services name differently from this form.
     service_fields = {"attachments": "reply_attachments"}
 
@@ -168,14 +161,6 @@ class TicketTriageForm(ServiceErrorMixin, PolicyTriageFields, forms.ModelForm):
             assignee = cast(forms.ModelChoiceField, self.fields["assignee"])
             assignee.queryset = User.objects.filter(is_staff=True, is_active=True)
 
-    def full_clean(self) -> None:
-        super().full_clean()
-        if self.is_bound and not self.errors and self.instance.pk and self.actor:
-            try:
-                triage_apply(self.instance, self.actor, self)
-            except ServiceError as error:
-                self.add_service_error(error)
-
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if (
@@ -194,7 +179,6 @@ class TicketTriageForm(ServiceErrorMixin, PolicyTriageFields, forms.ModelForm):
 @admin.register(Ticket)
 class TicketAdmin(admin.ModelAdmin):
     form = TicketTriageForm
-    change_form_template = "admin/tickets/ticket/change_form.html"
     list_display = (
         "reference",
         "subject",
@@ -319,58 +303,6 @@ class TicketAdmin(admin.ModelAdmin):
         self, request: HttpRequest, obj: Ticket | None = None
     ) -> bool:
         return False
-
-    def get_form(
-        self,
-        request: HttpRequest,
-        obj: Ticket | None = None,
-        change: bool = False,
-        **kwargs: Any,
-    ) -> Any:
-        """The triage form, bound to the engineer who submits it."""
-        form = super().get_form(request, obj, change, **kwargs)
-        return type(form.__name__, (form,), {"actor": staff_user(request)})
-
-    def save_model(
-        self, request: HttpRequest, obj: Ticket, form: Any, change: bool
-    ) -> None:
-        """Nothing to save: the form's triage already went through the service.
-
-        It ran as the last step of validation (``TicketTriageForm.full_clean``),
-        so that a refusal is a form error and this point is reached only when
-        everything was applied.
-        """
-        if form.cleaned_data.get("session_proposed_at"):
-            messages.success(
-                request, _("The session request was sent to the customer.")
-            )
-
-    def save_related(
-        self, request: HttpRequest, form: Any, formsets: Any, change: bool
-    ) -> None:
-        """Nothing to save: the triage service wrote everything."""
-
-    def changeform_view(
-        self,
-        request: HttpRequest,
-        object_id: str | None = None,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> Any:
-        extra_context = extra_context or {}
-        if object_id:
-            ticket = self.get_object(request, object_id)
-            if ticket is not None:
-                thread = ticket_page_thread(ticket, request.user)
-                extra_context["thread"] = thread.entries
-                extra_context["description_attachments"] = (
-                    thread.description_attachments
-                )
-                extra_context["ticket"] = ticket
-                extra_context["sla_clocks"] = sla_selectors.ticket_clocks_explained(
-                    ticket
-                )
-        return super().changeform_view(request, object_id, form_url, extra_context)
 
     # The engineer's workspace (tickets/workspace) replaces the stock pages.
     def get_urls(self) -> list[Any]:

@@ -33,7 +33,9 @@ from sla.admin import STATE_LABELS
 
 from ..models import SupportTier, Ticket
 from . import bulk, presence, queues
+from .chrome import chrome_links
 from .collision import Seen, changes_since
+from .controls import options_html
 from .forms import BulkForm, SaveViewForm, value_label
 from .links import queue_url
 from .models import SavedView
@@ -50,6 +52,7 @@ def site_context(model_admin: ModelAdmin, request: HttpRequest) -> dict[str, Any
 
     Building the list of every app and model the user may see costs more than a
     page of queue rows, on every request; the workspace shows no nav sidebar.
+    ``ws`` holds the frame's URLs, resolved once per process (``chrome``).
     """
     site = model_admin.admin_site
     script_name = request.META.get("SCRIPT_NAME", "")
@@ -64,6 +67,7 @@ def site_context(model_admin: ModelAdmin, request: HttpRequest) -> dict[str, Any
         "is_popup": False,
         "is_nav_sidebar_enabled": False,
         "log_entries": site.get_log_entries(request),
+        "ws": chrome_links(),
     }
 
 
@@ -85,8 +89,7 @@ def queue(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponse:
         # The tab's count is the paginator's count: one query fewer per page.
         paginator.count = counts[query.tab]  # type: ignore[misc]
     page = paginator.get_page(query.page)
-    rows = list(page.object_list)
-    queues.last_customer_updates(rows)
+    rows = queues.queue_rows(page.object_list)
     saved = saved_views_for(user)
     current_params = query.params()
     context = {
@@ -117,17 +120,32 @@ def queue(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponse:
         "rows_html": queue_rows_html(rows, now=now, view=current_params),
         "current_params": current_params,
         "page_url_prefix": f"{queue_url(current_params)}&page=",
-        "staff": queues.staff_choices(),
-        "tiers": SupportTier.objects.only("slug", "name"),
-        "priorities": [(p.value, p.label) for p in queues.Priority],
-        "bulk_actions": bulk.ACTIONS,
-        "statuses": [(s.value, s.label) for s in queues.Status],
-        "sla_states": list(STATE_LABELS.items()),
+        "options": _queue_options(query, user),
         "can_change": model_admin.has_change_permission(request),
         "can_share_views": user.has_perm("tickets.share_savedview"),
         "now": now,
     }
     return TemplateResponse(request, "admin/tickets/workspace/queue.html", context)
+
+
+def _queue_options(query: queues.QueueQuery, user: User) -> dict[str, str]:
+    """The filter and bulk bars' ``<option>``s, with the query's choices selected."""
+    staff = [(person.pk, person.display_name) for person in queues.staff_choices()]
+    tiers = SupportTier.objects.values_list("slug", "name")
+    priorities = [(p.value, p.label) for p in queues.Priority]
+    priority = "" if query.priority is None else str(query.priority)
+    return {
+        "priority_filter": options_html(priorities, priority),
+        "tier": options_html(tiers, query.tier),
+        "assignee_filter": options_html(staff, query.assignee),
+        "sla": options_html(STATE_LABELS.items(), query.sla),
+        "bulk_action": options_html(bulk.ACTIONS.items()),
+        "assign_to": options_html(
+            pk_name for pk_name in staff if pk_name[0] != user.pk
+        ),
+        "status": options_html((s.value, s.label) for s in queues.Status),
+        "priority": options_html(priorities),
+    }
 
 
 def _matching_view(saved: list[SavedView], query: queues.QueueQuery) -> bool:
