@@ -13,8 +13,6 @@ from django.db.models import Q
 from django.utils.timezone import now as timezone_now
 from django.utils.translation import gettext_lazy as _
 
-from sla import rules as sla_rules
-
 from .choices import (
     Category,
     CommentSource,
@@ -25,6 +23,7 @@ from .choices import (
     SessionStatus,
     Status,
 )
+from .sla_state import sla_state as state_from_clock
 
 
 def validate_timezone(value: str) -> None:
@@ -312,7 +311,7 @@ class Ticket(models.Model):
 
     def sla_state_at(self, now: datetime) -> str | None:
         """Return on_track, at_risk, breached, met or best_effort (None: no clock)."""
-        return sla_rules.sla_state(
+        return state_from_clock(
             now=now,
             has_clock=self.first_response_due_at is not None,
             best_effort=self.sla_best_effort,

@@ -20,11 +20,10 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from notifications.models import Event
-from notifications.services import Notice, notifications_enqueue
 from scalr_support.accounts.models import User
 from scalr_support.common.errors import NotAllowed, ValidationFailed
 
+from . import events
 from .cache import organization_changed
 from .customer_models import Invitation, OrganizationAction, OrganizationAuditEntry
 from .models import Contact, Organization
@@ -312,20 +311,13 @@ def invitation_create(
                 _("%(email)s is already invited.") % {"email": email}, field="email"
             ) from None
         _audit(organization, actor, OrganizationAction.INVITED, email)
-        notifications_enqueue(
-            [
-                Notice(
-                    Event.INVITATION,
-                    f"invitation:{invitation.pk}",
-                    [user],
-                    context={
-                        "invitation_id": invitation.pk,
-                        "organization": organization.name,
-                        "invited_by": actor.display_name,
-                    },
-                    include_inactive=True,
-                )
-            ]
+        events.publish(
+            events.InvitationCreated(
+                invitation=invitation,
+                user=user,
+                organization=organization,
+                actor=actor,
+            )
         )
     return invitation
 

@@ -17,14 +17,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from notifications import ticket_events
-from notifications.services import notifications_combined
 from scalr_support.accounts.models import User
 from scalr_support.common.bulk import update_by_value
 from scalr_support.common.errors import InvalidTransition, NotAllowed, ValidationFailed
-from sla import services as sla_services
 
-from . import lifecycle
+from . import events, lifecycle
 from .attachments import CheckedUpload, check_uploads
 from .cache import organization_changed
 from .categories import category_from_text
@@ -40,6 +37,7 @@ from .markdown import render_markdown
 from .models import Attachment, Comment, Contact, PriorityChange, Ticket
 from .numbering import ticket_number_next
 from .selectors import contact_for_user
+from .sla_state import TICKET_SLA_FIELDS
 from .workspace import audit as workspace_audit
 from .workspace.models import AuditAction, TicketAudit
 
@@ -174,8 +172,7 @@ def ticket_create(
                 uploads=uploads,
                 stored_names=stored,
             )
-            sla_services.response_clock_start_first(ticket=ticket)
-            ticket_events.ticket_created(ticket)
+            events.publish(events.TicketCreated(ticket=ticket))
     except BaseException:
         _discard_files(stored)
         raise
@@ -374,7 +371,7 @@ def _tickets_follow(comments: Sequence[Comment]) -> dict[int, list[str]]:
             audit.extend(
                 workspace_audit.audit_rows(before, ticket, comment.author, AUDIT_STATUS)
             )
-    sla_services.response_clocks_handle_comments(comments, save_with=fields)
+    events.publish(events.CommentsWritten(comments=comments, save_with=fields))
     workspace_audit.audit_save(audit)
     return fields
 
@@ -383,10 +380,12 @@ def _comments_announce(
     comments: Sequence[Comment], fields: dict[int, list[str]]
 ) -> None:
     """Queue the notifications of new comments and of the status they changed."""
-    ticket_events.comments_added(comments)
+    events.publish(events.CommentsAdded(comments=comments))
     last_changes = {c.ticket_id: c for c in comments if "status" in fields[c.ticket_id]}
     for comment in last_changes.values():
-        ticket_events.status_changed(comment.ticket, by_user_id=comment.author_id)
+        events.publish(
+            events.StatusChanged(ticket=comment.ticket, by_user_id=comment.author_id)
+        )
 
 
 CUSTOMER_STATUS_MOVES: dict[str, frozenset[str]] = {
@@ -431,7 +430,7 @@ def ticket_status_change(*, ticket: Ticket, actor: User, status: str) -> Ticket:
         workspace_audit.audit_differences(
             before=before, after=locked, actor=actor, actions=AUDIT_STATUS
         )
-        ticket_events.status_changed(locked, by_user_id=actor.pk)
+        events.publish(events.StatusChanged(ticket=locked, by_user_id=actor.pk))
     _refresh(ticket, locked)
     return locked
 
@@ -467,8 +466,7 @@ def ticket_priority_change(
         locked.priority = priority
         locked.last_activity_at = change.created_at
         locked.save(update_fields=["priority", "last_activity_at", "updated_at"])
-        sla_services.response_clock_reprioritise(ticket=locked, change=change)
-        ticket_events.priority_changed(change)
+        events.publish(events.PriorityChanged(change=change))
     _refresh(ticket, locked)
     return change
 
@@ -565,7 +563,7 @@ def ticket_triage(
 
     _require_staff(actor)
     # One save is one email per recipient, however many steps it takes.
-    with transaction.atomic(), notifications_combined():
+    with transaction.atomic(), events.batch():
         current = Ticket.objects.select_for_update().get(pk=ticket.pk)
         if changes.reply.strip() or files:
             comment_create(
@@ -649,7 +647,7 @@ def _refresh(target: Ticket, source: Ticket) -> None:
         "updated_at",
         "solved_at",
         "closed_at",
-        *sla_services.TICKET_SLA_FIELDS,
+        *TICKET_SLA_FIELDS,
     ):
         setattr(target, field, getattr(source, field))
     if "assignee" in target._state.fields_cache:

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "sla",
     "maintenance",
     "notifications",
+    "scalr_support.demo",
 ]
 
 MIDDLEWARE = [
