@@ -1,0 +1,55 @@
+"""Every write to tickets, comments and attachments.
+
+Each function is one user-visible action: it checks the business rules, writes in
+one transaction (row-locking the ticket for read-modify-write) and leaves side
+effects to ``transaction.on_commit``. The modules hold one kind of action each;
+callers import them from here (``from tickets import services``).
+"""
+
+from .base import AUDIT_ASSIGNEE, AUDIT_STATUS
+from .comments import Reply, comment_create, replies_create
+from .contacts import contact_notifications_set
+from .creation import SUBJECT_MAX_LENGTH, TicketInput, ticket_create
+from .fields import (
+    CUSTOMER_STATUS_MOVES,
+    ticket_assign,
+    ticket_category_change,
+    ticket_priority_change,
+    ticket_scope_set,
+    ticket_status_change,
+    tickets_close_solved,
+)
+from .files import (
+    ORPHAN_BATCH,
+    ORPHAN_MIN_AGE,
+    attachment_add,
+    attachment_orphans_sweep,
+)
+from .triage import TRIAGE_FIELDS, SessionRequestInput, TriageInput, ticket_triage
+
+__all__ = [
+    "AUDIT_ASSIGNEE",
+    "AUDIT_STATUS",
+    "CUSTOMER_STATUS_MOVES",
+    "ORPHAN_BATCH",
+    "ORPHAN_MIN_AGE",
+    "SUBJECT_MAX_LENGTH",
+    "TRIAGE_FIELDS",
+    "Reply",
+    "SessionRequestInput",
+    "TicketInput",
+    "TriageInput",
+    "attachment_add",
+    "attachment_orphans_sweep",
+    "comment_create",
+    "contact_notifications_set",
+    "replies_create",
+    "ticket_assign",
+    "ticket_category_change",
+    "ticket_create",
+    "ticket_priority_change",
+    "ticket_scope_set",
+    "ticket_status_change",
+    "ticket_triage",
+    "tickets_close_solved",
+]
