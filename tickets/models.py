@@ -4,6 +4,7 @@ import uuid
 import zoneinfo
 from datetime import datetime
 from pathlib import PurePath
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -24,6 +25,11 @@ from .choices import (
     Status,
 )
 from .sla_state import sla_state as state_from_clock
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from scalr_support.accounts.models import User
 
 
 def validate_timezone(value: str) -> None:
@@ -325,6 +331,23 @@ class Ticket(models.Model):
         return self.sla_state_at(timezone_now())
 
 
+class CommentQuerySet(models.QuerySet["Comment"]):
+    def readable_by(self, user: "User | AnonymousUser") -> "CommentQuerySet":
+        """The comments ``user`` may read: customers never see internal notes."""
+        return self if user.is_staff else self.public()
+
+    def public(self) -> "CommentQuerySet":
+        return self.filter(is_public=True)
+
+
+class AttachmentQuerySet(models.QuerySet["Attachment"]):
+    def readable_by(self, user: "User | AnonymousUser") -> "AttachmentQuerySet":
+        """The files ``user`` may download: internal notes' stay with support."""
+        if user.is_staff:
+            return self
+        return self.filter(Q(comment__isnull=True) | Q(comment__is_public=True))
+
+
 class Comment(models.Model):
     kind = "comment"  # thread entry type, for templates
 
@@ -348,6 +371,8 @@ class Comment(models.Model):
     # A default rather than auto_now_add, which a bulk insert would overwrite: the
     # email gateway gives a batch of replies one time (tickets.services).
     created_at = models.DateTimeField(default=timezone_now, editable=False)
+
+    objects = CommentQuerySet.as_manager()
 
     class Meta:
         ordering = ("created_at", "id")
@@ -390,6 +415,8 @@ class Attachment(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = AttachmentQuerySet.as_manager()
 
     class Meta:
         ordering = ("created_at", "id")

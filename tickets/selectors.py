@@ -141,9 +141,7 @@ def attachment_get_for_user(
 ) -> Attachment:
     """Fetch an attachment of a visible ticket; internal notes' files stay hidden."""
     ticket = ticket_get_for_user(user, number)
-    queryset = Attachment.objects.filter(ticket=ticket)
-    if not user.is_staff:
-        queryset = queryset.filter(Q(comment__isnull=True) | Q(comment__is_public=True))
+    queryset = Attachment.objects.filter(ticket=ticket).readable_by(user)
     try:
         return queryset.get(pk=attachment_id)
     except (Attachment.DoesNotExist, ValueError, OverflowError):
@@ -226,9 +224,7 @@ def ticket_page_thread(ticket: Ticket, user: User | AnonymousUser) -> TicketPage
     Sets ``ticket.requester``, each comment's ``author`` and ``files`` and each
     priority change's ``changed_by``.
     """
-    readable = Comment.objects.filter(ticket=ticket)
-    if not user.is_staff:
-        readable = readable.filter(is_public=True)
+    readable = Comment.objects.filter(ticket=ticket).readable_by(user)
     comments = list(
         readable.select_related("session").defer("body", "email_message_id").order_by()
     )
@@ -297,9 +293,9 @@ def ticket_list_for_api(
 
 def ticket_comments(ticket: Ticket, user: User | AnonymousUser) -> QuerySet[Comment]:
     """The ticket's comments the user may read (no internal notes for customers)."""
-    comments = Comment.objects.filter(ticket=ticket).select_related("author")
-    if not user.is_staff:
-        comments = comments.filter(is_public=True)
+    comments = (
+        Comment.objects.filter(ticket=ticket).readable_by(user).select_related("author")
+    )
     return comments.prefetch_related(
         Prefetch("attachments", queryset=Attachment.objects.order_by("id"))
     ).order_by("created_at", "id")
@@ -309,9 +305,7 @@ def ticket_attachments(
     ticket: Ticket, user: User | AnonymousUser
 ) -> QuerySet[Attachment]:
     """The ticket's files the user may download; internal notes' stay hidden."""
-    queryset = Attachment.objects.filter(ticket=ticket)
-    if not user.is_staff:
-        queryset = queryset.filter(Q(comment__isnull=True) | Q(comment__is_public=True))
+    queryset = Attachment.objects.filter(ticket=ticket).readable_by(user)
     return queryset.order_by("created_at", "id")
 
 
@@ -319,9 +313,7 @@ def comment_get_for_user(
     user: User | AnonymousUser, ticket: Ticket, comment_id: int
 ) -> Comment:
     """One comment of a visible ticket, or NotFound (internal notes for staff only)."""
-    queryset = Comment.objects.filter(ticket=ticket)
-    if not user.is_staff:
-        queryset = queryset.filter(is_public=True)
+    queryset = Comment.objects.filter(ticket=ticket).readable_by(user)
     try:
         return queryset.get(pk=comment_id)
     except (Comment.DoesNotExist, ValueError, OverflowError):
