@@ -6,7 +6,7 @@ effects to ``transaction.on_commit``. The modules hold one kind of action each;
 callers import them from here (``from tickets import services``).
 """
 
-from .base import AUDIT_ASSIGNEE, AUDIT_STATUS
+from .base import AUDIT_ASSIGNEE, AUDIT_CATEGORY, AUDIT_SCOPE, AUDIT_STATUS
 from .comments import Reply, comment_create, replies_create
 from .contacts import contact_notifications_set
 from .creation import SUBJECT_MAX_LENGTH, TicketInput, ticket_create
@@ -29,6 +29,8 @@ from .triage import TRIAGE_FIELDS, SessionRequestInput, TriageInput, ticket_tria
 
 __all__ = [
     "AUDIT_ASSIGNEE",
+    "AUDIT_CATEGORY",
+    "AUDIT_SCOPE",
     "AUDIT_STATUS",
     "CUSTOMER_STATUS_MOVES",
     "ORPHAN_BATCH",

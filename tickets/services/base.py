@@ -55,7 +55,10 @@ def refresh(target: Ticket, source: Ticket) -> None:
         target._state.fields_cache.pop("assignee")
 
 
-# Status and assignee changes get a workspace audit row (who, from, to) in their
-# own transaction, whichever way they came; the engineers' thread shows them.
+# Status, assignee, category and scope changes get a workspace audit row (who,
+# from, to) in their own transaction, whichever way they came (portal, API,
+# email, admin, workspace); the engineers' thread shows them.
 AUDIT_STATUS = frozenset({AuditAction.STATUS})
 AUDIT_ASSIGNEE = frozenset({AuditAction.ASSIGNEE})
+AUDIT_CATEGORY = frozenset({AuditAction.CATEGORY})
+AUDIT_SCOPE = frozenset({AuditAction.SCOPE})

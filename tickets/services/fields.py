@@ -24,6 +24,8 @@ from ..models import PriorityChange, Ticket
 from ..workspace import audit as workspace_audit
 from .base import (
     AUDIT_ASSIGNEE,
+    AUDIT_CATEGORY,
+    AUDIT_SCOPE,
     AUDIT_STATUS,
     apply_status,
     refresh,
@@ -129,15 +131,34 @@ def ticket_assign(*, ticket: Ticket, actor: User, assignee: User | None) -> Tick
     return locked
 
 
+def _shown_field_set(
+    *, ticket: Ticket, actor: User, field: str, value: str, audit: frozenset[str]
+) -> Ticket:
+    """Set a field the customer sees (so it is activity), with its audit row."""
+    with transaction.atomic():
+        locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        before = workspace_audit.snapshot(locked)
+        setattr(locked, field, value)
+        locked.last_activity_at = timezone.now()
+        locked.save(update_fields=[field, "last_activity_at", "updated_at"])
+        workspace_audit.audit_differences(
+            before=before, after=locked, actor=actor, actions=audit
+        )
+    return locked
+
+
 def ticket_category_change(*, ticket: Ticket, actor: User, category: str) -> Ticket:
+    """Recategorise; the customer sees the category, the thread who changed it."""
     require_staff(actor)
     if category not in Category.values:
         raise ValidationFailed(_("Choose a category."), field="category")
-    with transaction.atomic():
-        locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
-        locked.category = category
-        locked.last_activity_at = timezone.now()  # the customer sees the category
-        locked.save(update_fields=["category", "last_activity_at", "updated_at"])
+    locked = _shown_field_set(
+        ticket=ticket,
+        actor=actor,
+        field="category",
+        value=category,
+        audit=AUDIT_CATEGORY,
+    )
     refresh(ticket, locked)
     return locked
 
@@ -152,11 +173,13 @@ def ticket_scope_set(*, ticket: Ticket, actor: User, scope_exclusion: str) -> Ti
         raise ValidationFailed(
             _("Choose a reason from the policy."), field="scope_exclusion"
         )
-    with transaction.atomic():
-        locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
-        locked.scope_exclusion = scope_exclusion
-        locked.last_activity_at = timezone.now()  # the customer sees the reason
-        locked.save(update_fields=["scope_exclusion", "last_activity_at", "updated_at"])
+    locked = _shown_field_set(
+        ticket=ticket,
+        actor=actor,
+        field="scope_exclusion",
+        value=scope_exclusion,
+        audit=AUDIT_SCOPE,
+    )
     ticket.scope_exclusion = locked.scope_exclusion
     logger.info("ticket %s scope set to %r", locked.number, scope_exclusion or "-")
     return locked
