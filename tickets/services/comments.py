@@ -45,6 +45,26 @@ def _status_after_comment(status: str, *, by_staff: bool) -> str:
     return status
 
 
+def _comment_new(
+    ticket: Ticket,
+    author: User,
+    body: str,
+    is_public: bool,
+    source: str,
+    email_message_id: str,
+) -> Comment:
+    """An unsaved comment of a stripped body, with its rendered HTML."""
+    return Comment(
+        ticket=ticket,
+        author=author,
+        body=body,
+        body_html=render_markdown(body),
+        is_public=is_public,
+        source=source,
+        email_message_id=email_message_id,
+    )
+
+
 def comment_create(
     *,
     ticket: Ticket,
@@ -84,15 +104,10 @@ def comment_create(
                 else Ticket.objects.select_for_update().get(pk=ticket.pk)
             )
             _check_writable(locked, author, reopen_closed=reopen_closed)
-            comment = Comment.objects.create(
-                ticket=locked,
-                author=author,
-                body=body,
-                body_html=render_markdown(body),
-                is_public=is_public,
-                source=source,
-                email_message_id=email_message_id,
+            comment = _comment_new(
+                locked, author, body, is_public, source, email_message_id
             )
+            comment.save(force_insert=True)
             store_attachments(
                 ticket=locked,
                 comment=comment,
@@ -141,14 +156,13 @@ def replies_create(
             raise ValidationFailed(_("Write a comment or attach a file."), field="body")
         _check_writable(reply.ticket, reply.author, reopen_closed=reopen_closed)
         comments.append(
-            Comment(
-                ticket=reply.ticket,
-                author=reply.author,
-                body=body,
-                body_html=render_markdown(body),
-                is_public=True,
-                source=reply.source,
-                email_message_id=reply.email_message_id,
+            _comment_new(
+                reply.ticket,
+                reply.author,
+                body,
+                True,
+                reply.source,
+                reply.email_message_id,
             )
         )
     if not comments:

@@ -63,6 +63,33 @@ class TriageInput:
         return self.changed is None or field in self.changed
 
 
+def _fields_apply(current: Ticket, actor: User, changes: TriageInput) -> None:
+    """The triage's priority, assignee, category and scope, each if it changes."""
+    if changes.sets("priority") and changes.priority != current.priority:
+        ticket_priority_change(
+            ticket=current,
+            actor=actor,
+            priority=changes.priority,
+            reason=changes.priority_change_reason,
+        )
+    if changes.sets("assignee") and changes.assignee != current.assignee:
+        ticket_assign(ticket=current, actor=actor, assignee=changes.assignee)
+    if (
+        changes.sets("category")
+        and changes.category
+        and changes.category != current.category
+    ):
+        ticket_category_change(ticket=current, actor=actor, category=changes.category)
+    if (
+        changes.scope_exclusion is not None
+        and changes.sets("scope_exclusion")
+        and changes.scope_exclusion != current.scope_exclusion
+    ):
+        ticket_scope_set(
+            ticket=current, actor=actor, scope_exclusion=changes.scope_exclusion
+        )
+
+
 def ticket_triage(
     *,
     ticket: Ticket,
@@ -93,31 +120,7 @@ def ticket_triage(
                 source=CommentSource.ADMIN,
                 files=files,
             )
-        if changes.sets("priority") and changes.priority != current.priority:
-            ticket_priority_change(
-                ticket=current,
-                actor=actor,
-                priority=changes.priority,
-                reason=changes.priority_change_reason,
-            )
-        if changes.sets("assignee") and changes.assignee != current.assignee:
-            ticket_assign(ticket=current, actor=actor, assignee=changes.assignee)
-        if (
-            changes.sets("category")
-            and changes.category
-            and changes.category != current.category
-        ):
-            ticket_category_change(
-                ticket=current, actor=actor, category=changes.category
-            )
-        if (
-            changes.scope_exclusion is not None
-            and changes.sets("scope_exclusion")
-            and changes.scope_exclusion != current.scope_exclusion
-        ):
-            ticket_scope_set(
-                ticket=current, actor=actor, scope_exclusion=changes.scope_exclusion
-            )
+        _fields_apply(current, actor, changes)
         if changes.session is not None:
             sessions.session_request(
                 ticket=current,
