@@ -6,6 +6,9 @@ effects to ``transaction.on_commit``. The modules hold one kind of action each;
 callers import them from here (``from tickets import services``).
 """
 
+# The refusals the services raise, as ``services.ValidationFailed`` etc.
+from scalr_support.common.errors import InvalidTransition, NotAllowed, ValidationFailed
+
 from .base import AUDIT_ASSIGNEE, AUDIT_CATEGORY, AUDIT_SCOPE, AUDIT_STATUS
 from .comments import Reply, comment_create, replies_create
 from .contacts import contact_notifications_set
@@ -37,10 +40,13 @@ __all__ = [
     "ORPHAN_MIN_AGE",
     "SUBJECT_MAX_LENGTH",
     "TRIAGE_FIELDS",
+    "InvalidTransition",
+    "NotAllowed",
     "Reply",
     "SessionRequestInput",
     "TicketInput",
     "TriageInput",
+    "ValidationFailed",
     "attachment_add",
     "attachment_orphans_sweep",
     "comment_create",
