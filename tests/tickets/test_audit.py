@@ -1,10 +1,11 @@
-"""Every category and scope change records who made it, whichever way it came."""
+"""Who changed a ticket: audit rows, and top-level writes in their own transaction."""
 
 import pytest
+from django.db import transaction
 
 from tests.factories import TicketFactory
 from tickets import services
-from tickets.choices import Category, ScopeExclusion
+from tickets.choices import Category, ScopeExclusion, Status
 from tickets.workspace.models import AuditAction, TicketAudit
 
 pytestmark = pytest.mark.django_db
@@ -62,3 +63,22 @@ def test_a_triage_records_one_row_per_changed_field(engineer):
     assert sorted(
         TicketAudit.objects.filter(ticket=ticket).values_list("action", flat=True)
     ) == sorted([AuditAction.ASSIGNEE, AuditAction.CATEGORY, AuditAction.SCOPE])
+
+
+def test_top_level_writes_refuse_to_nest_and_their_within_twins_join(engineer):
+    ticket = TicketFactory(status=Status.OPEN)
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.ticket_status_change(
+            ticket=ticket, actor=engineer, status=Status.ON_HOLD
+        )
+    with transaction.atomic():
+        services.ticket_status_change_within(
+            ticket=ticket, actor=engineer, status=Status.ON_HOLD
+        )
+
+    ticket.refresh_from_db()
+    assert ticket.status == Status.ON_HOLD
+    assert TicketAudit.objects.filter(
+        ticket=ticket, action=AuditAction.STATUS, actor=engineer
+    ).exists()

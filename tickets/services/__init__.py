@@ -2,8 +2,11 @@
 
 Each function is one user-visible action: it checks the business rules, writes in
 one transaction (row-locking the ticket for read-modify-write) and leaves side
-effects to ``transaction.on_commit``. The modules hold one kind of action each;
-callers import them from here (``from tickets import services``).
+effects to ``transaction.on_commit``. The top-level ones run in a durable
+transaction (``base.durable``); a ``*_within`` twin joins the caller's, for a
+triage, a bulk action or the admin's form that already holds one. The modules
+hold one kind of action each; callers import them from here
+(``from tickets import services``).
 """
 
 # The refusals the services raise, as ``services.ValidationFailed`` etc.
@@ -16,10 +19,15 @@ from .creation import SUBJECT_MAX_LENGTH, TicketInput, ticket_create
 from .fields import (
     CUSTOMER_STATUS_MOVES,
     ticket_assign,
+    ticket_assign_within,
     ticket_category_change,
+    ticket_category_change_within,
     ticket_priority_change,
+    ticket_priority_change_within,
     ticket_scope_set,
+    ticket_scope_set_within,
     ticket_status_change,
+    ticket_status_change_within,
     tickets_close_solved,
 )
 from .files import (
@@ -28,7 +36,13 @@ from .files import (
     attachment_add,
     attachment_orphans_sweep,
 )
-from .triage import TRIAGE_FIELDS, SessionRequestInput, TriageInput, ticket_triage
+from .triage import (
+    TRIAGE_FIELDS,
+    SessionRequestInput,
+    TriageInput,
+    ticket_triage,
+    ticket_triage_within,
+)
 
 __all__ = [
     "AUDIT_ASSIGNEE",
@@ -53,11 +67,17 @@ __all__ = [
     "contact_notifications_set",
     "replies_create",
     "ticket_assign",
+    "ticket_assign_within",
     "ticket_category_change",
+    "ticket_category_change_within",
     "ticket_create",
     "ticket_priority_change",
+    "ticket_priority_change_within",
     "ticket_scope_set",
+    "ticket_scope_set_within",
     "ticket_status_change",
+    "ticket_status_change_within",
     "ticket_triage",
+    "ticket_triage_within",
     "tickets_close_solved",
 ]

@@ -4,7 +4,10 @@ Who may act, the open transaction a batch write needs, the status fields a
 status sets, and refreshing the caller's copy of a ticket after a write.
 """
 
+import functools
+from collections.abc import Callable
 from datetime import datetime
+from typing import ParamSpec, TypeVar
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -16,6 +19,26 @@ from ..choices import Status
 from ..models import Ticket
 from ..sla_state import TICKET_SLA_FIELDS
 from ..workspace.models import AuditAction
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def durable(within: Callable[P, R]) -> Callable[P, R]:
+    """The top-level form of a write service: ``within`` in a durable transaction.
+
+    ``within`` joins the caller's transaction (a triage, a bulk action, the
+    admin's form); views, the API and tasks call the durable form, which refuses
+    (RuntimeError) to run inside another transaction, so what it queues with
+    ``on_commit`` runs as soon as it returns.
+    """
+
+    @functools.wraps(within)
+    def outermost(*args: P.args, **kwargs: P.kwargs) -> R:
+        with transaction.atomic(durable=True):
+            return within(*args, **kwargs)
+
+    return outermost
 
 
 def require_staff(actor: User) -> None:

@@ -28,6 +28,7 @@ from .base import (
     AUDIT_SCOPE,
     AUDIT_STATUS,
     apply_status,
+    durable,
     refresh,
     require_staff,
 )
@@ -43,7 +44,7 @@ CUSTOMER_STATUS_MOVES: dict[str, frozenset[str]] = {
 }
 
 
-def ticket_status_change(*, ticket: Ticket, actor: User, status: str) -> Ticket:
+def ticket_status_change_within(*, ticket: Ticket, actor: User, status: str) -> Ticket:
     """Change the status; customers may only mark solved or reopen a solved ticket."""
     if status not in Status.values:
         raise ValidationFailed(_("Unknown status."), field="status")
@@ -76,7 +77,10 @@ def ticket_status_change(*, ticket: Ticket, actor: User, status: str) -> Ticket:
     return locked
 
 
-def ticket_priority_change(
+ticket_status_change = durable(ticket_status_change_within)
+
+
+def ticket_priority_change_within(
     *, ticket: Ticket, actor: User, priority: int, reason: str
 ) -> PriorityChange:
     """Re-prioritise, up or down, with a reason the customer sees in the thread."""
@@ -112,7 +116,12 @@ def ticket_priority_change(
     return change
 
 
-def ticket_assign(*, ticket: Ticket, actor: User, assignee: User | None) -> Ticket:
+ticket_priority_change = durable(ticket_priority_change_within)
+
+
+def ticket_assign_within(
+    *, ticket: Ticket, actor: User, assignee: User | None
+) -> Ticket:
     """Give the ticket to a support engineer (or take it back into the queue)."""
     require_staff(actor)
     if assignee is not None and not (assignee.is_staff and assignee.is_active):
@@ -131,6 +140,9 @@ def ticket_assign(*, ticket: Ticket, actor: User, assignee: User | None) -> Tick
     return locked
 
 
+ticket_assign = durable(ticket_assign_within)
+
+
 def _shown_field_set(
     *, ticket: Ticket, actor: User, field: str, value: str, audit: frozenset[str]
 ) -> Ticket:
@@ -147,7 +159,9 @@ def _shown_field_set(
     return locked
 
 
-def ticket_category_change(*, ticket: Ticket, actor: User, category: str) -> Ticket:
+def ticket_category_change_within(
+    *, ticket: Ticket, actor: User, category: str
+) -> Ticket:
     """Recategorise; the customer sees the category, the thread who changed it."""
     require_staff(actor)
     if category not in Category.values:
@@ -163,7 +177,12 @@ def ticket_category_change(*, ticket: Ticket, actor: User, category: str) -> Tic
     return locked
 
 
-def ticket_scope_set(*, ticket: Ticket, actor: User, scope_exclusion: str) -> Ticket:
+ticket_category_change = durable(ticket_category_change_within)
+
+
+def ticket_scope_set_within(
+    *, ticket: Ticket, actor: User, scope_exclusion: str
+) -> Ticket:
     """Mark (or clear) the ticket as outside the policy's scope; the customer sees why.
 
     ``scope_exclusion`` is a ``ScopeExclusion`` value, or "" to clear it.
@@ -183,6 +202,9 @@ def ticket_scope_set(*, ticket: Ticket, actor: User, scope_exclusion: str) -> Ti
     ticket.scope_exclusion = locked.scope_exclusion
     logger.info("ticket %s scope set to %r", locked.number, scope_exclusion or "-")
     return locked
+
+
+ticket_scope_set = durable(ticket_scope_set_within)
 
 
 def tickets_close_solved(*, now: datetime | None = None) -> int:

@@ -77,7 +77,7 @@ def attachment_add(
         raise NotAllowed(_("You can add files only to your own comments."))
     stored: list[str] = []
     try:
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
             if locked.status == Status.CLOSED and not uploader.is_staff:
                 raise InvalidTransition(

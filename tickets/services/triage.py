@@ -12,14 +12,14 @@ from scalr_support.accounts.models import User
 from .. import events
 from ..choices import CommentSource
 from ..models import Ticket
-from .base import refresh, require_staff
+from .base import durable, refresh, require_staff
 from .comments import comment_create
 from .fields import (
-    ticket_assign,
-    ticket_category_change,
-    ticket_priority_change,
-    ticket_scope_set,
-    ticket_status_change,
+    ticket_assign_within,
+    ticket_category_change_within,
+    ticket_priority_change_within,
+    ticket_scope_set_within,
+    ticket_status_change_within,
 )
 
 TRIAGE_FIELDS = frozenset(
@@ -66,31 +66,33 @@ class TriageInput:
 def _fields_apply(current: Ticket, actor: User, changes: TriageInput) -> None:
     """The triage's priority, assignee, category and scope, each if it changes."""
     if changes.sets("priority") and changes.priority != current.priority:
-        ticket_priority_change(
+        ticket_priority_change_within(
             ticket=current,
             actor=actor,
             priority=changes.priority,
             reason=changes.priority_change_reason,
         )
     if changes.sets("assignee") and changes.assignee != current.assignee:
-        ticket_assign(ticket=current, actor=actor, assignee=changes.assignee)
+        ticket_assign_within(ticket=current, actor=actor, assignee=changes.assignee)
     if (
         changes.sets("category")
         and changes.category
         and changes.category != current.category
     ):
-        ticket_category_change(ticket=current, actor=actor, category=changes.category)
+        ticket_category_change_within(
+            ticket=current, actor=actor, category=changes.category
+        )
     if (
         changes.scope_exclusion is not None
         and changes.sets("scope_exclusion")
         and changes.scope_exclusion != current.scope_exclusion
     ):
-        ticket_scope_set(
+        ticket_scope_set_within(
             ticket=current, actor=actor, scope_exclusion=changes.scope_exclusion
         )
 
 
-def ticket_triage(
+def ticket_triage_within(
     *,
     ticket: Ticket,
     actor: User,
@@ -136,6 +138,11 @@ def ticket_triage(
             else "status" in changes.changed
         )
         if status_chosen and changes.status != current.status:
-            ticket_status_change(ticket=current, actor=actor, status=changes.status)
+            ticket_status_change_within(
+                ticket=current, actor=actor, status=changes.status
+            )
     refresh(ticket, current)
     return current
+
+
+ticket_triage = durable(ticket_triage_within)
