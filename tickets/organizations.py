@@ -243,6 +243,37 @@ def _invitee(
     return user
 
 
+def _check_invitable(
+    organization: Organization,
+    existing: User | None,
+    email: str,
+    data: InvitationInput,
+) -> None:
+    """Refuse an address with an account, a day's quota used, a full liaison team."""
+    if existing is not None and not _never_joined(existing, organization):
+        raise ValidationFailed(
+            _(
+                "%(email)s already has an account. If they should join your "
+                "organisation, ask Scalr support."
+            )
+            % {"email": email},
+            field="email",
+        )
+    since = timezone.now() - timedelta(days=1)
+    sent = Invitation.objects.filter(organization=organization, created_at__gte=since)
+    if sent.count() >= settings.INVITATION_LIMIT_PER_DAY:
+        raise ValidationFailed(
+            _(
+                "Your organisation sent %(n)s invitations in the last day, the "
+                "most allowed. Try again tomorrow or ask Scalr support."
+            )
+            % {"n": settings.INVITATION_LIMIT_PER_DAY},
+            field="email",
+        )
+    if data.technical_contact:
+        _check_technical_room(organization)
+
+
 def invitation_create(
     *, actor: User, organization: Organization, data: InvitationInput
 ) -> Invitation:
@@ -262,30 +293,7 @@ def invitation_create(
     with transaction.atomic():
         _lock_people(actor, organization)
         existing = User.objects.filter(email__iexact=email).first()
-        if existing is not None and not _never_joined(existing, organization):
-            raise ValidationFailed(
-                _(
-                    "%(email)s already has an account. If they should join your "
-                    "organisation, ask Scalr support."
-                )
-                % {"email": email},
-                field="email",
-            )
-        since = timezone.now() - timedelta(days=1)
-        sent = Invitation.objects.filter(
-            organization=organization, created_at__gte=since
-        )
-        if sent.count() >= settings.INVITATION_LIMIT_PER_DAY:
-            raise ValidationFailed(
-                _(
-                    "Your organisation sent %(n)s invitations in the last day, the "
-                    "most allowed. Try again tomorrow or ask Scalr support."
-                )
-                % {"n": settings.INVITATION_LIMIT_PER_DAY},
-                field="email",
-            )
-        if data.technical_contact:
-            _check_technical_room(organization)
+        _check_invitable(organization, existing, email, data)
         if existing is not None:  # invited before: an expired link gives way
             Invitation.objects.filter(
                 organization=organization,

@@ -83,6 +83,17 @@ def _priority_help(request: HttpRequest) -> list[dict[str, Any]]:
     ]
 
 
+def _ticket_input(data: dict[str, Any]) -> services.TicketInput:
+    return services.TicketInput(
+        subject=data["subject"],
+        description=data["description"],
+        priority=data["priority"],
+        category=data["category"],
+        deployment=data["deployment"],
+        version_reported=data["version_reported"],
+    )
+
+
 @login_required
 def ticket_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     contact = request.contact  # type: ignore[attr-defined]
@@ -110,14 +121,7 @@ def ticket_new(request: AuthenticatedHttpRequest) -> HttpResponse:
         try:
             ticket = services.ticket_create(
                 requester=request.user,
-                data=services.TicketInput(
-                    subject=data["subject"],
-                    description=data["description"],
-                    priority=data["priority"],
-                    category=data["category"],
-                    deployment=data["deployment"],
-                    version_reported=data["version_reported"],
-                ),
+                data=_ticket_input(data),
                 files=[
                     *held_uploads.uploads_release(user=request.user, tokens=kept),
                     *data["attachments"],
@@ -136,6 +140,17 @@ def ticket_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     version = (
         form.data.get("version_reported") if bound else initial["version_reported"]
     )
+    return _ticket_new_page(request, form, kept if bound else None, version or "")
+
+
+def _ticket_new_page(
+    request: AuthenticatedHttpRequest,
+    form: TicketForm,
+    kept: list[str] | None,
+    version: str,
+) -> HttpResponse:
+    """The new-ticket form; ``kept``: the held uploads of a refused submission."""
+    contact = request.contact  # type: ignore[attr-defined]
     return render(
         request,
         "tickets/ticket_new.html",
@@ -146,12 +161,12 @@ def ticket_new(request: AuthenticatedHttpRequest) -> HttpResponse:
                 tokens=kept,
                 files=request.FILES.getlist("attachments"),
             )
-            if bound
+            if kept is not None
             else [],
             "priorities": _priority_help(request),
             "business_hours": sla_reads().business_hours(contact.organization),
             "lifecycle": lifecycle.lifecycle_table(),
-            "version_support": lifecycle.version_support_today(version or ""),
+            "version_support": lifecycle.version_support_today(version),
             "upgrade_advice": lifecycle.UPGRADE_ADVICE,
             **_entitlements(request),
         },
