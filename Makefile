@@ -115,9 +115,12 @@ bench: install
 	$(PY) -m scalr_support.preflight
 	$(PY) benchmarks/run_all.py
 
+## ruff, and import-linter's contracts: the apps' imports point one way
+## ([tool.importlinter] in pyproject.toml; docs/architecture.md).
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 format: install
 	$(VENV)/bin/ruff format .

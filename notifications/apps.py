@@ -6,4 +6,6 @@ class NotificationsConfig(AppConfig):
     verbose_name = "Email"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401 - connects the inbound webhook receiver
+        from . import handlers, signals  # noqa: F401 - signals: the inbound webhook
+
+        handlers.connect()

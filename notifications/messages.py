@@ -35,8 +35,9 @@ def _event_context(delivery: EmailDelivery) -> dict[str, Any]:
     context: dict[str, Any] = {"data": data}
     if comment_id := data.get("comment_id"):
         context["comment"] = (
-            Comment.objects.select_related("author")
-            .filter(pk=comment_id, is_public=True)
+            Comment.objects.public()
+            .select_related("author")
+            .filter(pk=comment_id)
             .first()
         )
     if context.get("comment") is not None:

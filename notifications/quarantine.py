@@ -10,12 +10,11 @@ at once change nothing the second time.
 import logging
 
 from django.db import IntegrityError, transaction
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from scalr_support.accounts.models import User
-from scalr_support.common.errors import InvalidTransition, ValidationFailed
+from scalr_support.common.errors import InvalidTransition, NotFound, ValidationFailed
 from tickets.models import Comment
 from tickets.selectors import contact_for_user, ticket_get_for_user
 
@@ -134,7 +133,7 @@ def _release_destination(
         return Destination(author=author, ticket=None)
     try:
         ticket = ticket_get_for_user(author, ticket_number, for_update=True)
-    except Http404:
+    except NotFound:
         raise ValidationFailed(
             _("%(author)s cannot see ticket #%(number)d.")
             % {"author": author.email, "number": ticket_number},

@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.http import Http404
 
 from scalr_support.accounts.models import User
-from scalr_support.common.errors import ServiceError
+from scalr_support.common.errors import NotFound, ServiceError
 from tickets.models import Ticket
 from tickets.selectors import (
     contact_for_user,
@@ -120,7 +119,7 @@ def _from_token(
         raise refused
     try:
         ticket = _ticket_locked(user, token.ticket_number)
-    except Http404:
+    except NotFound:
         raise SenderRefused(
             "The reply token's recipient can no longer see that ticket.",
             code=InboundReason.TICKET_NOT_VISIBLE,
@@ -240,7 +239,7 @@ def destination_for(
     if number is not None:
         try:
             return Destination(author=sender, ticket=_ticket_locked(sender, number))
-        except Http404:
+        except NotFound:
             raise SenderRefused(
                 "The sender is not a contact of the referenced ticket's organisation.",
                 code=InboundReason.TICKET_NOT_VISIBLE,

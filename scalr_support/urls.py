@@ -4,12 +4,26 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from maintenance.apis import MaintenanceWindowListApi
+from maintenance.selectors import schedule_current
 from scalr_support.accounts.forms import EmailAuthenticationForm
 from scalr_support.accounts.views import PasswordResetRequestView
 from scalr_support.common.apis import BenchCeilingApi
 from scalr_support.common.views import ceiling, healthz
 from scalr_support.observability.views import metrics
+from tickets import api_urls as ticket_api_urls
 from tickets import views as ticket_views
+
+# /api/v1/ is one namespace ("api") composed of the apps' routes; tickets' own
+# come first, the apps built on tickets add theirs here.
+api_v1 = [
+    *ticket_api_urls.urlpatterns,
+    path(
+        "maintenance-windows/",
+        MaintenanceWindowListApi.as_view(),
+        name="maintenance-windows",
+    ),
+]
 
 urlpatterns = [
     path("", ticket_views.home, name="home"),
@@ -39,9 +53,14 @@ urlpatterns = [
     path("tickets/", include("tickets.urls")),
     path("organization/", include("tickets.organization_urls")),
     path("", include("maintenance.urls")),
-    path("support-policy/", ticket_views.support_policy, name="support-policy"),
+    path(
+        "support-policy/",
+        ticket_views.support_policy,
+        {"schedule": schedule_current},  # maintenance's schedule, shown by tickets
+        name="support-policy",
+    ),
     path("admin/", admin.site.urls),
-    path("api/v1/", include("tickets.api_urls")),
+    path("api/v1/", include((api_v1, ticket_api_urls.app_name))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(
         "api/docs/",

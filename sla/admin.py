@@ -14,7 +14,6 @@ from typing import Any, cast
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -25,11 +24,10 @@ from django.utils.translation import gettext_lazy as _
 
 from scalr_support.accounts.models import User
 from scalr_support.common.admin import ReadOnlyModelAdmin
-from tickets.models import Ticket
+from tickets.admin_sla import STATE_LABELS
 from tickets.satisfaction import SatisfactionSummary, satisfaction_by_tier_priority
-from tickets.satisfaction_report import satisfaction_report_context
 
-from . import charts, rules, selectors, services
+from . import charts, selectors, services
 from .models import (
     BusinessCalendar,
     CalendarDate,
@@ -39,57 +37,9 @@ from .models import (
     SlaTransition,
     WorkingInterval,
 )
+from .satisfaction_report import satisfaction_report_context
 
 REPORT_PERMISSION = "sla.report_responseclock"
-STATE_LABELS = {
-    rules.ON_TRACK: _("On track"),
-    rules.AT_RISK: _("At risk"),
-    rules.BREACHED: _("Breached"),
-    rules.MET: _("Met"),
-    rules.BEST_EFFORT: _("Best effort"),
-}
-
-
-# --- the ticket queue's SLA columns and filter (used by tickets.admin) -----------
-
-
-class SlaStateFilter(admin.SimpleListFilter):
-    title = _("SLA state")
-    parameter_name = "sla"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
-        return [(state, STATE_LABELS[state]) for state in rules.SLA_STATES]
-
-    def queryset(
-        self, request: HttpRequest, queryset: QuerySet[Ticket]
-    ) -> QuerySet[Ticket]:
-        value = self.value()
-        if value is not None and value in rules.SLA_STATES:
-            return selectors.tickets_in_sla_state(queryset, value)
-        return queryset
-
-
-@admin.display(description=_("Due"), ordering="sla_due_at")
-def sla_due_column(ticket: Ticket) -> str:
-    """The running clock's due time (a soft target for best effort)."""
-    if ticket.sla_due_at is None:
-        return "—"
-    due = timezone.localtime(ticket.sla_due_at).strftime("%d %b %H:%M %Z")
-    if ticket.sla_best_effort:
-        return format_html('{} <span class="sla-soft">{}</span>', due, _("soft"))
-    return due
-
-
-@admin.display(description=_("SLA"))
-def sla_state_column(ticket: Ticket) -> str:
-    state = ticket.sla_state
-    if state is None:
-        return "—"
-    return format_html(
-        '<span class="sla-state sla-{}">{}</span>', state, STATE_LABELS[state]
-    )
-
-
 # --- calendars ---------------------------------------------------------------
 
 

@@ -14,6 +14,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Final
 
+from tickets.sla_state import (
+    AT_RISK,
+    BEST_EFFORT,
+    BREACHED,
+    MET,
+    ON_TRACK,
+    SLA_STATES,
+    sla_state,
+)
+
 from . import calculations
 from .calculations import BusinessCalendar, Target
 
@@ -44,12 +54,6 @@ END_OF_BUSINESS_DAY: Final = "eod"
 CONTINUOUS: Final = "24x7"
 BUSINESS: Final = "business"
 
-ON_TRACK: Final = "on_track"
-AT_RISK: Final = "at_risk"
-BREACHED: Final = "breached"
-MET: Final = "met"
-BEST_EFFORT: Final = "best_effort"
-SLA_STATES: Final = (ON_TRACK, AT_RISK, BREACHED, MET, BEST_EFFORT)
 
 AT_RISK_FRACTION: Final = 0.25
 """A clock is at risk once less than this share of its target is left ..."""
@@ -143,35 +147,6 @@ def deadline(start: datetime, spec: TargetSpec, calendar: BusinessCalendar) -> D
 def _at_risk_lead(length: timedelta) -> timedelta:
     """Return how long before the due time a clock of this length is at risk."""
     return min(length, max(length * AT_RISK_FRACTION, AT_RISK_MINIMUM))
-
-
-def sla_state(
-    *,
-    now: datetime,
-    has_clock: bool,
-    best_effort: bool,
-    breached: bool,
-    due_at: datetime | None,
-    at_risk_at: datetime | None,
-) -> str | None:
-    """Return a ticket's SLA state from its current clock.
-
-    ``due_at`` and ``at_risk_at`` belong to the running clock (None when no clock
-    runs); ``breached`` says whether the current clock's breach was recorded (a
-    recorded breach stays, even if a re-prioritisation later moves the due time).
-    A ticket without any clock has no state (None).
-    """
-    if not has_clock:
-        return None
-    if best_effort:
-        return BEST_EFFORT
-    if due_at is None:
-        return BREACHED if breached else MET
-    if breached or now >= due_at:
-        return BREACHED
-    if at_risk_at is not None and now >= at_risk_at:
-        return AT_RISK
-    return ON_TRACK
 
 
 def parse_duration(text: str) -> tuple[int, str]:

@@ -6,41 +6,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch
 from django.utils import timezone
 
+from tickets.admin_sla import STATE_LABELS
 from tickets.models import Ticket
 
 from . import calendars, rules
 from .models import ResponseClock, SlaRecomputation, SlaTransition
-
-_HAS_CLOCK = Q(first_response_due_at__isnull=False)
-
-
-def tickets_in_sla_state(
-    queryset: QuerySet[Ticket], state: str, *, now: datetime | None = None
-) -> QuerySet[Ticket]:
-    """Filter tickets to one SLA state, exactly as ``rules.sla_state`` decides it.
-
-    Reads only the ticket's denormalised SLA fields, so it adds no join.
-    """
-    now = now or timezone.now()
-    if state == rules.BEST_EFFORT:
-        return queryset.filter(_HAS_CLOCK, sla_best_effort=True)
-    guaranteed = queryset.filter(_HAS_CLOCK, sla_best_effort=False)
-    if state == rules.BREACHED:
-        return guaranteed.filter(Q(sla_breached=True) | Q(sla_due_at__lte=now))
-    if state == rules.AT_RISK:
-        return guaranteed.filter(
-            sla_breached=False, sla_due_at__gt=now, sla_at_risk_at__lte=now
-        )
-    if state == rules.ON_TRACK:
-        return guaranteed.filter(sla_breached=False, sla_due_at__gt=now).filter(
-            Q(sla_at_risk_at__isnull=True) | Q(sla_at_risk_at__gt=now)
-        )
-    if state == rules.MET:
-        return guaranteed.filter(sla_breached=False, sla_due_at__isnull=True)
-    raise ValueError(f"unknown SLA state {state!r}")
 
 
 @dataclass(frozen=True)
@@ -78,8 +51,6 @@ class ClockExplanation:
     @property
     def state_label(self) -> str:
         """ "On track", not ``on_track``: the queue's own wording."""
-        from .admin import STATE_LABELS  # the admin module imports this one
-
         return str(STATE_LABELS.get(self.state, self.state))
 
 

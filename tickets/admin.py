@@ -15,8 +15,6 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from scalr_support.accounts.models import User
-from sla.admin import SlaStateFilter, sla_due_column, sla_state_column
-from sla.models import ResponseTarget
 
 from . import services
 from .admin_policy import (
@@ -27,27 +25,16 @@ from .admin_policy import (
     policy_flags_column,
     policy_notes,
 )
+from .admin_sla import SlaStateFilter, sla_due_column, sla_state_column
 from .choices import REASON_MAX_LENGTH
 from .forms import LongTextField, MultipleFileField, ServiceErrorMixin
 from .models import Contact, Organization, SupportTier, Ticket
+from .sla_reads import sla_reads
 
 
 def staff_user(request: HttpRequest) -> User:
     """The signed-in engineer: the admin lets no anonymous request this far."""
     return cast(User, request.user)
-
-
-class ResponseTargetInline(admin.TabularInline):
-    """Shown for reference; targets are edited under SLA so running clocks follow."""
-
-    model = ResponseTarget
-    extra = 0
-    fields = ("priority", "amount", "unit", "clock", "guaranteed")
-    readonly_fields = fields
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(SupportTier)
@@ -60,8 +47,11 @@ class SupportTierAdmin(admin.ModelAdmin):
         "community_slack",
         "max_technical_contacts",
     )
-    inlines = (ResponseTargetInline,)
     prepopulated_fields = {"slug": ("name",)}
+
+    def get_inlines(self, request: HttpRequest, obj: Any) -> list[Any]:
+        # The targets belong to sla, which provides their (read-only) inline.
+        return [*super().get_inlines(request, obj), *sla_reads().tier_inlines()]
 
 
 class ContactInline(admin.TabularInline):

@@ -210,7 +210,8 @@ def triage_apply(ticket: Ticket, actor: User, form: forms.ModelForm) -> Ticket:
             link=data.get("session_link") or "",
             note=data.get("session_note") or "",
         )
-    return services.ticket_triage(
+    # Inside the admin's own change-form transaction: the triage joins it.
+    return services.ticket_triage_within(
         ticket=original,
         actor=actor,
         changes=services.TriageInput(

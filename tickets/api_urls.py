@@ -1,13 +1,13 @@
 """/api/v1/: the REST API's routes (see tickets/apis.py and docs/api.md).
 
 Collections without a parameter are listed by the API root automatically; a later
-capability adds its route here (or in its own ``api_urls`` included under
-/api/v1/) and shows up there without further edits.
+capability adds its route here, or (an app above tickets, such as maintenance)
+in the list ``scalr_support/urls.py`` composes under /api/v1/, and shows up there
+without further edits.
 """
 
 from django.urls import path
 
-from maintenance.apis import MaintenanceWindowListApi
 from scalr_support.common.apis import ApiRootApi
 
 from . import apis
@@ -35,9 +35,4 @@ urlpatterns = [
     ),
     path("tiers/", apis.TierListApi.as_view(), name="tiers"),
     path("priorities/", apis.PriorityListApi.as_view(), name="priorities"),
-    path(
-        "maintenance-windows/",
-        MaintenanceWindowListApi.as_view(),
-        name="maintenance-windows",
-    ),
 ]

@@ -5,7 +5,6 @@ name the customer gave is kept only as data and is never used as a path.
 """
 
 import hashlib
-import math
 import mimetypes
 import unicodedata
 from collections.abc import Sequence
@@ -16,11 +15,10 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.http import FileResponse
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from scalr_support.common.errors import ValidationFailed
+from scalr_support.common.sizes import size_text
 
 if TYPE_CHECKING:
     from .models import Attachment
@@ -46,22 +44,6 @@ _EXECUTABLE_MAGIC = (
     b"\xca\xfe\xba\xbe",
     b"#!",
 )
-_UNITS = ("bytes", "KB", "MB", "GB")
-
-
-def size_text(size: int, *, above: int | None = None) -> str:
-    """A size in decimal units with one decimal, as file managers show it.
-
-    With ``above`` (a limit the size exceeds) the figure is rounded up, so a file
-    just over the limit never reads as the limit itself ("20.1 MB; the limit is
-    20.0 MB", not "20.0 MB; the limit is 20.0 MB").
-    """
-    if size < 1000:
-        return ngettext("%(n)d byte", "%(n)d bytes", size) % {"n": size}
-    exponent = min(int(math.log(size, 1000)), len(_UNITS) - 1)
-    value = size / 1000**exponent
-    shown = (math.ceil(value * 10) if above is not None else round(value * 10)) / 10
-    return f"{number_format(shown, 1)} {_UNITS[exponent]}"
 
 
 def _extension(filename: str) -> str:

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from scalr_support.common.errors import InvalidTransition, ServiceError
+from scalr_support.common.not_found import not_found_as_404
 
 from . import followers, satisfaction, selectors, thumbnails
 from .customer_models import Rating
@@ -47,6 +48,7 @@ def _back(number: int, anchor: str) -> HttpResponseRedirect:
 
 @require_POST
 @login_required
+@not_found_as_404
 def follower_add(request: HttpRequest, number: int) -> HttpResponse:
     ticket = selectors.ticket_get_for_user(request.user, number)
     try:
@@ -64,6 +66,7 @@ def follower_add(request: HttpRequest, number: int) -> HttpResponse:
 
 @require_POST
 @login_required
+@not_found_as_404
 def follower_remove(request: HttpRequest, number: int, user_id: int) -> HttpResponse:
     ticket = selectors.ticket_get_for_user(request.user, number)
     try:
@@ -81,6 +84,7 @@ def follower_remove(request: HttpRequest, number: int, user_id: int) -> HttpResp
 
 @require_POST
 @login_required
+@not_found_as_404
 def ticket_rate(request: HttpRequest, number: int) -> HttpResponse:
     """The signed-in requester rates the ticket's current solve from its page."""
     ticket = selectors.ticket_get_for_user(request.user, number)
@@ -137,6 +141,7 @@ def rating_link(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_GET
 @login_required
+@not_found_as_404
 def attachment_thumbnail(
     request: HttpRequest, number: int, attachment_id: int
 ) -> HttpResponse:

@@ -13,11 +13,10 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext as _
 
-from notifications.models import Event
-from notifications.services import notification_enqueue
 from scalr_support.accounts.models import User
 from scalr_support.common.errors import NotAllowed, ValidationFailed
 
+from . import events
 from .cache import organization_changed
 from .customer_models import TicketFollower
 from .models import Ticket
@@ -72,13 +71,7 @@ def follower_add(*, ticket: Ticket, actor: User, email: str) -> TicketFollower:
         )
         if created:
             organization_changed(ticket.organization_id)
-            notification_enqueue(
-                event=Event.FOLLOWER_ADDED,
-                event_key=f"follower:{follower.pk}",
-                recipients=[colleague],
-                ticket=ticket,
-                context={"added_by": actor.display_name},
-            )
+            events.publish(events.FollowerAdded(follower=follower, actor=actor))
     return follower
 
 

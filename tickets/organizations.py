@@ -20,11 +20,10 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from notifications.models import Event
-from notifications.services import Notice, notifications_enqueue
 from scalr_support.accounts.models import User
 from scalr_support.common.errors import NotAllowed, ValidationFailed
 
+from . import events
 from .cache import organization_changed
 from .customer_models import Invitation, OrganizationAction, OrganizationAuditEntry
 from .models import Contact, Organization
@@ -244,6 +243,37 @@ def _invitee(
     return user
 
 
+def _check_invitable(
+    organization: Organization,
+    existing: User | None,
+    email: str,
+    data: InvitationInput,
+) -> None:
+    """Refuse an address with an account, a day's quota used, a full liaison team."""
+    if existing is not None and not _never_joined(existing, organization):
+        raise ValidationFailed(
+            _(
+                "%(email)s already has an account. If they should join your "
+                "organisation, ask Scalr support."
+            )
+            % {"email": email},
+            field="email",
+        )
+    since = timezone.now() - timedelta(days=1)
+    sent = Invitation.objects.filter(organization=organization, created_at__gte=since)
+    if sent.count() >= settings.INVITATION_LIMIT_PER_DAY:
+        raise ValidationFailed(
+            _(
+                "Your organisation sent %(n)s invitations in the last day, the "
+                "most allowed. Try again tomorrow or ask Scalr support."
+            )
+            % {"n": settings.INVITATION_LIMIT_PER_DAY},
+            field="email",
+        )
+    if data.technical_contact:
+        _check_technical_room(organization)
+
+
 def invitation_create(
     *, actor: User, organization: Organization, data: InvitationInput
 ) -> Invitation:
@@ -263,30 +293,7 @@ def invitation_create(
     with transaction.atomic():
         _lock_people(actor, organization)
         existing = User.objects.filter(email__iexact=email).first()
-        if existing is not None and not _never_joined(existing, organization):
-            raise ValidationFailed(
-                _(
-                    "%(email)s already has an account. If they should join your "
-                    "organisation, ask Scalr support."
-                )
-                % {"email": email},
-                field="email",
-            )
-        since = timezone.now() - timedelta(days=1)
-        sent = Invitation.objects.filter(
-            organization=organization, created_at__gte=since
-        )
-        if sent.count() >= settings.INVITATION_LIMIT_PER_DAY:
-            raise ValidationFailed(
-                _(
-                    "Your organisation sent %(n)s invitations in the last day, the "
-                    "most allowed. Try again tomorrow or ask Scalr support."
-                )
-                % {"n": settings.INVITATION_LIMIT_PER_DAY},
-                field="email",
-            )
-        if data.technical_contact:
-            _check_technical_room(organization)
+        _check_invitable(organization, existing, email, data)
         if existing is not None:  # invited before: an expired link gives way
             Invitation.objects.filter(
                 organization=organization,
@@ -312,20 +319,13 @@ def invitation_create(
                 _("%(email)s is already invited.") % {"email": email}, field="email"
             ) from None
         _audit(organization, actor, OrganizationAction.INVITED, email)
-        notifications_enqueue(
-            [
-                Notice(
-                    Event.INVITATION,
-                    f"invitation:{invitation.pk}",
-                    [user],
-                    context={
-                        "invitation_id": invitation.pk,
-                        "organization": organization.name,
-                        "invited_by": actor.display_name,
-                    },
-                    include_inactive=True,
-                )
-            ]
+        events.publish(
+            events.InvitationCreated(
+                invitation=invitation,
+                user=user,
+                organization=organization,
+                actor=actor,
+            )
         )
     return invitation
 

@@ -14,17 +14,17 @@ from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Prefetch, Q, QuerySet
-from django.http import Http404
+from django.utils import timezone
 
 from scalr_support.accounts.models import User
-from sla.models import ResponseTarget
+from scalr_support.common.errors import NotFound
 
+from . import sla_state
 from .models import (
     Attachment,
     Comment,
     Contact,
     PriorityChange,
-    SupportTier,
     Ticket,
 )
 
@@ -77,7 +77,7 @@ def ticket_get_for_user(
     for_update: bool = False,
     with_people: bool = True,
 ) -> Ticket:
-    """Fetch one ticket the user may see, or raise Http404.
+    """Fetch one ticket the user may see, or raise NotFound.
 
     A contact's ticket is their organisation's, which ``contact_for_user`` has
     already loaded with its tier, so it is reused rather than joined again.
@@ -96,7 +96,7 @@ def ticket_get_for_user(
     try:
         ticket = queryset.get(number=number)
     except (Ticket.DoesNotExist, ValueError, OverflowError):
-        raise Http404("No such ticket.") from None
+        raise NotFound("No such ticket.") from None
     if contact is not None:
         ticket.organization = contact.organization
     return ticket
@@ -141,13 +141,11 @@ def attachment_get_for_user(
 ) -> Attachment:
     """Fetch an attachment of a visible ticket; internal notes' files stay hidden."""
     ticket = ticket_get_for_user(user, number)
-    queryset = Attachment.objects.filter(ticket=ticket)
-    if not user.is_staff:
-        queryset = queryset.filter(Q(comment__isnull=True) | Q(comment__is_public=True))
+    queryset = Attachment.objects.filter(ticket=ticket).readable_by(user)
     try:
         return queryset.get(pk=attachment_id)
     except (Attachment.DoesNotExist, ValueError, OverflowError):
-        raise Http404("No such attachment.") from None
+        raise NotFound("No such attachment.") from None
 
 
 @dataclass(frozen=True)
@@ -226,9 +224,7 @@ def ticket_page_thread(ticket: Ticket, user: User | AnonymousUser) -> TicketPage
     Sets ``ticket.requester``, each comment's ``author`` and ``files`` and each
     priority change's ``changed_by``.
     """
-    readable = Comment.objects.filter(ticket=ticket)
-    if not user.is_staff:
-        readable = readable.filter(is_public=True)
+    readable = Comment.objects.filter(ticket=ticket).readable_by(user)
     comments = list(
         readable.select_related("session").defer("body", "email_message_id").order_by()
     )
@@ -260,15 +256,6 @@ def ticket_page_thread(ticket: Ticket, user: User | AnonymousUser) -> TicketPage
     return TicketPageThread(description_attachments=by_comment[None], entries=entries)
 
 
-def response_targets_by_priority(tier_id: int) -> dict[int, ResponseTarget]:
-    return {
-        target.priority: target
-        for target in ResponseTarget.objects.filter(tier_id=tier_id).select_related(
-            "tier"
-        )
-    }
-
-
 # --- REST API reads (tickets/apis.py); each builds on the gate above --------------
 
 
@@ -289,8 +276,6 @@ def ticket_list_for_api(
     The organisation filter narrows the visible set; it never widens it, so a
     customer asking for another organisation simply gets nothing.
     """
-    from sla.selectors import tickets_in_sla_state  # sla.selectors imports tickets
-
     queryset = ticket_list(
         user, TicketFilters(status=status, priority=priority)
     ).select_related("assignee")
@@ -308,9 +293,9 @@ def ticket_list_for_api(
 
 def ticket_comments(ticket: Ticket, user: User | AnonymousUser) -> QuerySet[Comment]:
     """The ticket's comments the user may read (no internal notes for customers)."""
-    comments = Comment.objects.filter(ticket=ticket).select_related("author")
-    if not user.is_staff:
-        comments = comments.filter(is_public=True)
+    comments = (
+        Comment.objects.filter(ticket=ticket).readable_by(user).select_related("author")
+    )
     return comments.prefetch_related(
         Prefetch("attachments", queryset=Attachment.objects.order_by("id"))
     ).order_by("created_at", "id")
@@ -320,23 +305,19 @@ def ticket_attachments(
     ticket: Ticket, user: User | AnonymousUser
 ) -> QuerySet[Attachment]:
     """The ticket's files the user may download; internal notes' stay hidden."""
-    queryset = Attachment.objects.filter(ticket=ticket)
-    if not user.is_staff:
-        queryset = queryset.filter(Q(comment__isnull=True) | Q(comment__is_public=True))
+    queryset = Attachment.objects.filter(ticket=ticket).readable_by(user)
     return queryset.order_by("created_at", "id")
 
 
 def comment_get_for_user(
     user: User | AnonymousUser, ticket: Ticket, comment_id: int
 ) -> Comment:
-    """One comment of a visible ticket, or Http404 (internal notes for staff only)."""
-    queryset = Comment.objects.filter(ticket=ticket)
-    if not user.is_staff:
-        queryset = queryset.filter(is_public=True)
+    """One comment of a visible ticket, or NotFound (internal notes for staff only)."""
+    queryset = Comment.objects.filter(ticket=ticket).readable_by(user)
     try:
         return queryset.get(pk=comment_id)
     except (Comment.DoesNotExist, ValueError, OverflowError):
-        raise Http404("No such comment.") from None
+        raise NotFound("No such comment.") from None
 
 
 def ticket_priority_changes(ticket: Ticket) -> QuerySet[PriorityChange]:
@@ -347,10 +328,30 @@ def ticket_priority_changes(ticket: Ticket) -> QuerySet[PriorityChange]:
     )
 
 
-def support_tiers_with_targets() -> QuerySet[SupportTier]:
-    """Every tier, cheapest first, with its response targets in one extra query."""
-    return SupportTier.objects.prefetch_related(
-        Prefetch(
-            "response_targets", queryset=ResponseTarget.objects.order_by("priority")
+_HAS_CLOCK = Q(first_response_due_at__isnull=False)
+
+
+def tickets_in_sla_state(
+    queryset: QuerySet[Ticket], state: str, *, now: datetime | None = None
+) -> QuerySet[Ticket]:
+    """Filter tickets to one SLA state, exactly as ``sla_state.sla_state`` decides.
+
+    Reads only the ticket's denormalised SLA fields, so it adds no join.
+    """
+    now = now or timezone.now()
+    if state == sla_state.BEST_EFFORT:
+        return queryset.filter(_HAS_CLOCK, sla_best_effort=True)
+    guaranteed = queryset.filter(_HAS_CLOCK, sla_best_effort=False)
+    if state == sla_state.BREACHED:
+        return guaranteed.filter(Q(sla_breached=True) | Q(sla_due_at__lte=now))
+    if state == sla_state.AT_RISK:
+        return guaranteed.filter(
+            sla_breached=False, sla_due_at__gt=now, sla_at_risk_at__lte=now
         )
-    ).order_by("position", "name")
+    if state == sla_state.ON_TRACK:
+        return guaranteed.filter(sla_breached=False, sla_due_at__gt=now).filter(
+            Q(sla_at_risk_at__isnull=True) | Q(sla_at_risk_at__gt=now)
+        )
+    if state == sla_state.MET:
+        return guaranteed.filter(sla_breached=False, sla_due_at__isnull=True)
+    raise ValueError(f"unknown SLA state {state!r}")

@@ -19,13 +19,17 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
-from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from scalr_support.accounts.models import User
-from scalr_support.common.errors import InvalidTransition, NotAllowed, ValidationFailed
+from scalr_support.common.errors import (
+    InvalidTransition,
+    NotAllowed,
+    NotFound,
+    ValidationFailed,
+)
 
 from . import services
 from .choices import (
@@ -260,4 +264,4 @@ def session_get_for_user(user: User, ticket: Ticket, session_id: int) -> Support
             pk=session_id, ticket=ticket
         )
     except (SupportSession.DoesNotExist, ValueError, OverflowError):
-        raise Http404("No such session.") from None
+        raise NotFound("No such session.") from None

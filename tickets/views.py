@@ -1,5 +1,6 @@
 """Customer portal pages: parse the request, call one service or selector, render."""
 
+from collections.abc import Callable
 from typing import Any, TypedDict
 
 from django.contrib import messages
@@ -19,14 +20,13 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from maintenance.selectors import schedule_current
+from scalr_support.accounts.http import AuthenticatedHttpRequest
 from scalr_support.common.errors import ServiceError
-from scalr_support.common.http import AuthenticatedHttpRequest
+from scalr_support.common.not_found import not_found_as_404
 
 from . import cache as ticket_cache
 from . import (
     customer_views,
-    expectations,
     held_uploads,
     lifecycle,
     selectors,
@@ -50,6 +50,7 @@ from .forms import (
     TicketForm,
 )
 from .models import Ticket
+from .sla_reads import sla_reads
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -65,14 +66,14 @@ def _entitlements(request: HttpRequest) -> dict[str, Any]:
 
 def _priority_help(request: HttpRequest) -> list[dict[str, Any]]:
     contact = request.contact  # type: ignore[attr-defined]
-    targets = selectors.response_targets_by_priority(contact.organization.tier_id)
+    targets = sla_reads().targets_by_priority(contact.organization.tier_id)
     return [
         {
             "value": priority.value,
             "label": priority.label,
             "description": PRIORITY_DESCRIPTIONS[priority],
             "target": targets.get(priority.value),
-            "due_now": expectations.due_if_opened_now(
+            "due_now": sla_reads().due_if_opened_now(
                 contact.organization, targets[priority.value]
             )
             if priority.value in targets and targets[priority.value].guaranteed
@@ -80,6 +81,17 @@ def _priority_help(request: HttpRequest) -> list[dict[str, Any]]:
         }
         for priority in Priority
     ]
+
+
+def _ticket_input(data: dict[str, Any]) -> services.TicketInput:
+    return services.TicketInput(
+        subject=data["subject"],
+        description=data["description"],
+        priority=data["priority"],
+        category=data["category"],
+        deployment=data["deployment"],
+        version_reported=data["version_reported"],
+    )
 
 
 @login_required
@@ -109,14 +121,7 @@ def ticket_new(request: AuthenticatedHttpRequest) -> HttpResponse:
         try:
             ticket = services.ticket_create(
                 requester=request.user,
-                data=services.TicketInput(
-                    subject=data["subject"],
-                    description=data["description"],
-                    priority=data["priority"],
-                    category=data["category"],
-                    deployment=data["deployment"],
-                    version_reported=data["version_reported"],
-                ),
+                data=_ticket_input(data),
                 files=[
                     *held_uploads.uploads_release(user=request.user, tokens=kept),
                     *data["attachments"],
@@ -135,6 +140,17 @@ def ticket_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     version = (
         form.data.get("version_reported") if bound else initial["version_reported"]
     )
+    return _ticket_new_page(request, form, kept if bound else None, version or "")
+
+
+def _ticket_new_page(
+    request: AuthenticatedHttpRequest,
+    form: TicketForm,
+    kept: list[str] | None,
+    version: str,
+) -> HttpResponse:
+    """The new-ticket form; ``kept``: the held uploads of a refused submission."""
+    contact = request.contact  # type: ignore[attr-defined]
     return render(
         request,
         "tickets/ticket_new.html",
@@ -145,12 +161,12 @@ def ticket_new(request: AuthenticatedHttpRequest) -> HttpResponse:
                 tokens=kept,
                 files=request.FILES.getlist("attachments"),
             )
-            if bound
+            if kept is not None
             else [],
             "priorities": _priority_help(request),
-            "business_hours": expectations.business_hours(contact.organization),
+            "business_hours": sla_reads().business_hours(contact.organization),
             "lifecycle": lifecycle.lifecycle_table(),
-            "version_support": lifecycle.version_support_today(version or ""),
+            "version_support": lifecycle.version_support_today(version),
             "upgrade_advice": lifecycle.UPGRADE_ADVICE,
             **_entitlements(request),
         },
@@ -176,7 +192,7 @@ def _detail_parts(request: HttpRequest, ticket: Ticket) -> DetailParts:
     thread = selectors.ticket_page_thread(ticket, request.user)
     context = {
         "ticket": ticket,
-        "expectations": expectations.ticket_expectations(ticket)
+        "expectations": sla_reads().ticket_expectations(ticket)
         if ticket.is_open and ticket.first_response_due_at
         else None,
         **_entitlements(request),
@@ -266,6 +282,7 @@ def _render_detail(
 
 @require_GET
 @login_required
+@not_found_as_404
 def ticket_detail(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
     # The body usually comes from the cache, which needs the row alone; the thread
     # selector loads the people when it is rendered.
@@ -275,6 +292,7 @@ def ticket_detail(request: AuthenticatedHttpRequest, number: int) -> HttpRespons
 
 @require_POST
 @login_required
+@not_found_as_404
 def comment_create(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
     ticket = selectors.ticket_get_for_user(request.user, number)
     form = CommentForm(request.POST, request.FILES)
@@ -320,6 +338,7 @@ def _status_action(
 
 @require_POST
 @login_required
+@not_found_as_404
 def ticket_solve(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
     return _status_action(
         request, number, Status.SOLVED, _("The ticket is marked solved.")
@@ -328,12 +347,14 @@ def ticket_solve(request: AuthenticatedHttpRequest, number: int) -> HttpResponse
 
 @require_POST
 @login_required
+@not_found_as_404
 def ticket_reopen(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
     return _status_action(request, number, Status.OPEN, _("The ticket is open again."))
 
 
 @require_GET
 @login_required
+@not_found_as_404
 def attachment_download(
     request: HttpRequest, number: int, attachment_id: int
 ) -> FileResponse:
@@ -383,6 +404,7 @@ def _session_answer(
 
 @require_POST
 @login_required
+@not_found_as_404
 def session_accept(
     request: AuthenticatedHttpRequest, number: int, session_id: int
 ) -> HttpResponse:
@@ -397,6 +419,7 @@ def session_accept(
 
 @require_POST
 @login_required
+@not_found_as_404
 def session_propose(
     request: AuthenticatedHttpRequest, number: int, session_id: int
 ) -> HttpResponse:
@@ -420,9 +443,15 @@ def session_propose(
 
 
 @require_GET
-def support_policy(request: HttpRequest) -> HttpResponse:
-    """The support policy with this deployment's live data: targets, lifecycle."""
-    tiers = list(selectors.support_tiers_with_targets())
+def support_policy(
+    request: HttpRequest, *, schedule: Callable[[], object] = lambda: None
+) -> HttpResponse:
+    """The support policy with this deployment's live data: targets, lifecycle.
+
+    ``schedule``: the maintenance schedule's reader, given by the URLconf
+    (maintenance builds on tickets, so tickets does not import it).
+    """
+    tiers = list(sla_reads().tiers_with_targets())
     priorities = [
         {
             "label": priority.label,
@@ -445,7 +474,7 @@ def support_policy(request: HttpRequest) -> HttpResponse:
             "priorities": priorities,
             "lifecycle": lifecycle.lifecycle_table(),
             "upgrade_advice": lifecycle.UPGRADE_ADVICE,
-            "schedule": schedule_current(),
+            "schedule": schedule(),
             "scope_reasons": [
                 (ScopeExclusion(key).label, reason)
                 for key, reason in SCOPE_REASONS.items()

@@ -23,8 +23,10 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from scalr_support.common.errors import ServiceError
+from scalr_support.common.events import publish
 from scalr_support.common.tasks import enqueue
 
+from .events import PasswordResetRequested
 from .models import User
 
 logger = logging.getLogger(__name__)
@@ -103,9 +105,6 @@ def password_reset_queue(*, email: str, request_key: str) -> int:
     the task delivered twice mails nobody twice. The token is made when the mail
     is sent, so none is stored.
     """
-    from notifications.models import Event
-    from notifications.services import notification_enqueue
-
     users = [
         user
         for user in User.objects.filter(email__iexact=email, is_active=True)
@@ -113,10 +112,6 @@ def password_reset_queue(*, email: str, request_key: str) -> int:
     ]
     with transaction.atomic():
         if users:
-            notification_enqueue(
-                event=Event.PASSWORD_RESET,
-                event_key=f"password-reset:{request_key}",
-                recipients=users,
-            )
+            publish(PasswordResetRequested(request_key=request_key, users=users))
     logger.info("password reset requested (%d accounts)", len(users))
     return len(users)

@@ -3,7 +3,8 @@
 import hmac
 
 from django.db.models import QuerySet
-from django.http import Http404
+
+from scalr_support.common.errors import NotFound
 
 from .models import ApiToken, User
 from .services import hash_secret, split_key
@@ -34,11 +35,11 @@ def api_tokens_of(user: User) -> QuerySet[ApiToken]:
 
 
 def api_token_get_for_user(user: User, token_id: int) -> ApiToken:
-    """One of the user's own tokens, or Http404 (someone else's is not found)."""
+    """One of the user's own tokens, or NotFound (someone else's is not found)."""
     try:
         return ApiToken.objects.get(pk=token_id, user=user)
     except (ApiToken.DoesNotExist, ValueError, OverflowError):
-        raise Http404("No such token.") from None
+        raise NotFound("No such token.") from None
 
 
 def user_get(user_id: int) -> User | None:

@@ -11,6 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from scalr_support.common.errors import ServiceError
+from scalr_support.common.not_found import not_found_as_404
 
 from . import selectors, services
 from .forms import ApiTokenForm, TimeZoneForm
@@ -59,6 +60,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
+@not_found_as_404
 def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     token = selectors.api_token_get_for_user(request.user, token_id)  # type: ignore[arg-type]
     services.api_token_revoke(token=token)

@@ -6,8 +6,8 @@ every endpoint reports a refused rule the same way:
 - ``ValidationFailed`` -> 400, ``{"<field>": ["message"]}`` when the service named a
   field, else ``{"detail": "message", "code": "invalid"}``;
 - ``NotAllowed`` -> 403, ``InvalidTransition`` -> 409, with ``detail`` and ``code``;
-- ``Http404`` -> 404; malformed bodies, oversize uploads and other client mistakes
-  -> 4xx. Nothing a client sends should reach Django's 500 page.
+- ``NotFound`` (and ``Http404``) -> 404; malformed bodies, oversize uploads and
+  other client mistakes -> 4xx. Nothing a client sends should reach Django's 500 page.
 """
 
 from collections.abc import Mapping
@@ -28,7 +28,13 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
-from .errors import InvalidTransition, NotAllowed, ServiceError, ValidationFailed
+from .errors import (
+    InvalidTransition,
+    NotAllowed,
+    NotFound,
+    ServiceError,
+    ValidationFailed,
+)
 
 if TYPE_CHECKING:
     from rest_framework.response import Response
@@ -60,6 +66,9 @@ def _as_api_exception(exc: Exception) -> Exception:
         return exceptions.ValidationError(
             {"detail": exc.message, "code": "invalid"}, code="invalid"
         )
+    if isinstance(exc, NotFound):
+        # The same answer as Django's Http404 gets from DRF: the message, not_found.
+        return exceptions.NotFound(*exc.args)
     if isinstance(exc, RequestDataTooBig):
         return PayloadTooLarge()
     if isinstance(exc, SuspiciousOperation):

@@ -26,3 +26,13 @@ class NotAllowed(ServiceError, PermissionDenied):
 
 class InvalidTransition(ServiceError):
     """The object is not in a state that allows the change."""
+
+
+class NotFound(Exception):
+    """No such object, or one the user may not see (never "forbidden": 404).
+
+    Raised by selectors, which know nothing of HTTP: the portal's views map it
+    to Django's 404 page (``not_found.not_found_as_404``), the API's exception
+    handler to its JSON 404, and the email channel treats the mail as unknown.
+    ``args[0]`` is the message Django's debug page and the API show.
+    """

@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
-from tickets.attachments import size_text
+from .sizes import size_text
 
 # ESP webhooks post a whole message as one field; notifications.middleware caps them.
 EXEMPT_PREFIXES = ("/anymail/",)

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "sla",
     "maintenance",
     "notifications",
+    "scalr_support.demo",
 ]
 
 MIDDLEWARE = [

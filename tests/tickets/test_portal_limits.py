@@ -4,8 +4,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from scalr_support.common.sizes import size_text
 from tests.factories import TicketFactory
-from tickets.attachments import size_text
 from tickets.choices import Status
 from tickets.models import Comment, Ticket
 

@@ -13,9 +13,9 @@ from rest_framework.response import Response
 
 from scalr_support.common.api import READ_ERRORS, error_responses
 from scalr_support.common.apis import ApiView
-from tickets import selectors
 from tickets.choices import PRIORITY_DESCRIPTIONS
 from tickets.choices import Priority as PriorityChoice
+from tickets.sla_reads import sla_reads
 
 
 @extend_schema_serializer(component_name="ResponseTarget")
@@ -93,7 +93,7 @@ class TierListApi(ApiView):
         tags=["policy"],
     )
     def get(self, request: Request) -> Response:
-        tiers = selectors.support_tiers_with_targets()
+        tiers = sla_reads().tiers_with_targets()
         return Response(TierListApi.OutputSerializer(tiers, many=True).data)
 
 
@@ -156,7 +156,7 @@ class PriorityListApi(ApiView):
         tags=["policy"],
     )
     def get(self, request: Request) -> Response:
-        tiers = list(selectors.support_tiers_with_targets())
+        tiers = list(sla_reads().tiers_with_targets())
         priorities = [
             {
                 "value": priority.value,

@@ -38,7 +38,9 @@ def batch_of(batch: uuid.UUID) -> Iterator[None]:
 
 # Recorded by ``tickets.services`` itself, whichever way the change came (API,
 # portal, email, admin, bulk): the workspace does not record these again.
-SERVICE_AUDITED = frozenset({AuditAction.STATUS, AuditAction.ASSIGNEE})
+SERVICE_AUDITED = frozenset(
+    {AuditAction.STATUS, AuditAction.ASSIGNEE, AuditAction.CATEGORY, AuditAction.SCOPE}
+)
 
 
 def _shown(ticket: Ticket, field: str, people: dict[int, User]) -> str:

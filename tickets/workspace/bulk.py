@@ -110,15 +110,17 @@ def _apply_one(
     if change.action == "assign":
         if ticket.assignee_id == (assignee.pk if assignee else None):
             return False
-        services.ticket_assign(ticket=ticket, actor=actor, assignee=assignee)
+        services.ticket_assign_within(ticket=ticket, actor=actor, assignee=assignee)
     elif change.action == "status":
         if ticket.status == change.value:
             return False
-        services.ticket_status_change(ticket=ticket, actor=actor, status=change.value)
+        services.ticket_status_change_within(
+            ticket=ticket, actor=actor, status=change.value
+        )
     elif change.action == "priority":
         if ticket.priority == int(change.value):
             return False
-        services.ticket_priority_change(
+        services.ticket_priority_change_within(
             ticket=ticket, actor=actor, priority=int(change.value), reason=change.text
         )
     else:

@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 
 from scalr_support.accounts.models import User
 from scalr_support.common.errors import ServiceError
-from sla import selectors as sla_selectors
-from sla import services as sla_services
+from tickets.sla_reads import sla_reads
+from tickets.sla_state import TICKET_SLA_FIELDS
 
 from .. import lifecycle, services, sessions
 from ..cache import fragment
@@ -117,13 +117,13 @@ def side_html(ticket: Ticket) -> str:
             "admin/tickets/workspace/_side.html",
             {
                 "ticket": ticket,
-                "sla_clocks": sla_selectors.ticket_clocks_explained(ticket),
+                "sla_clocks": sla_reads().clocks_explained(ticket),
                 "contacts": contacts,
                 "other_tickets": others,
             },
         )
 
-    sla_state = [getattr(ticket, name) for name in sla_services.TICKET_SLA_FIELDS]
+    sla_state = [getattr(ticket, name) for name in TICKET_SLA_FIELDS]
     return mark_safe(  # noqa: S308 - our own template's autoescaped output
         fragment(
             organization_id=ticket.organization_id,

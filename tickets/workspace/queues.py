@@ -19,8 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from scalr_support.accounts.models import User
-from sla import rules as sla_rules
-from sla.selectors import tickets_in_sla_state
+from tickets import sla_state as sla_rules
+from tickets.selectors import tickets_in_sla_state
 
 from ..choices import ACTIVE_STATUSES, Priority, Status
 from ..models import Comment, Ticket

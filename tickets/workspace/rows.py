@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
-from sla import rules as sla_rules
+from tickets import sla_state as sla_rules
 
 from ..admin_policy import _flags as policy_flags
 from ..choices import Priority, Status

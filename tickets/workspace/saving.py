@@ -43,16 +43,18 @@ def ticket_page_save(
     exactly as it was. Status, assignee, category and scope changes, including
     the status a reply moved, get a ``TicketAudit`` row each.
     """
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         locked = (
             Ticket.objects.select_for_update(of=("self",))
             .select_related("organization__tier")
             .get(pk=ticket.pk)
         )
         before = snapshot(locked)
-        services.ticket_triage(ticket=locked, actor=actor, changes=changes, files=files)
+        services.ticket_triage_within(
+            ticket=locked, actor=actor, changes=changes, files=files
+        )
         if scope_exclusion is not None and scope_exclusion != locked.scope_exclusion:
-            services.ticket_scope_set(
+            services.ticket_scope_set_within(
                 ticket=locked, actor=actor, scope_exclusion=scope_exclusion
             )
         if session is not None:

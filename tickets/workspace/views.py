@@ -29,7 +29,7 @@ from django.utils.translation import ngettext
 
 from scalr_support.accounts.models import User
 from scalr_support.common.errors import ServiceError
-from sla.admin import STATE_LABELS
+from tickets.admin_sla import STATE_LABELS
 
 from ..models import SupportTier, Ticket
 from . import bulk, presence, queues

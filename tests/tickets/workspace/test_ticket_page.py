@@ -242,7 +242,9 @@ def test_a_field_changed_outside_the_workspace_is_a_collision(
     response = eli_client.post(page_url(ticket), data)
 
     assert response.status_code == 200
-    assert "set the category to Question" in response.content.decode()
+    # The service audits the change, so the collision names who made it and how.
+    page = response.content.decode()
+    assert "Erin Other</strong> changed the category from “Bug” to “Question”" in page
 
 
 def test_save_and_next_opens_the_next_ticket_of_the_view(eli_client, file_ticket):

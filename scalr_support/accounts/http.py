@@ -2,7 +2,7 @@
 
 from django.http import HttpRequest
 
-from scalr_support.accounts.models import User
+from .models import User
 
 
 class AuthenticatedHttpRequest(HttpRequest):

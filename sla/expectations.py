@@ -11,10 +11,10 @@ from datetime import date, datetime, timedelta
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from sla import calendars, rules
-from sla.models import ResponseTarget
+from tickets.models import Organization, Ticket
 
-from .models import Organization, Ticket
+from . import calendars, rules
+from .models import ResponseTarget
 
 UPCOMING_CLOSURE_DAYS = 45
 

@@ -6,10 +6,10 @@ from typing import Any
 
 from django.utils.translation import gettext
 
-from sla import charts
-from sla.selectors import AttainmentRow
+from tickets.satisfaction import SatisfactionSummary, satisfaction_total
 
-from .satisfaction import SatisfactionSummary, satisfaction_total
+from . import charts
+from .selectors import AttainmentRow
 
 
 def satisfaction_report_context(
