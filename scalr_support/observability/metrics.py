@@ -30,9 +30,9 @@ from notifications.models import (
     InboundMessage,
     InboundStatus,
 )
-from sla.selectors import tickets_in_sla_state
 from tickets.choices import Status
 from tickets.models import Ticket
+from tickets.selectors import tickets_in_sla_state
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ PREFIX = "scalr_support"
 REDIS_SCHEMES = ("redis://", "rediss://")
 REDIS_TIMEOUT_SECONDS = 0.5
 CLOSED_STATUSES = (Status.SOLVED, Status.CLOSED)
-# The states of sla.selectors.tickets_in_sla_state that need attention.
+# The states of tickets.selectors.tickets_in_sla_state that need attention.
 SLA_STATES = ("at_risk", "breached")
 
 
