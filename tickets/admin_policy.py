@@ -16,9 +16,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from scalr_support.accounts.models import User
-
-from . import lifecycle, services, sessions
+from . import lifecycle, sessions
 from .choices import SCOPE_REASONS, THIRD_PARTY_NOTE, Category
 from .forms import LongTextField
 from .models import Organization, Release, Ticket
@@ -193,40 +191,3 @@ POLICY_FIELDSETS = (
         {"fields": ("session_proposed_at", "session_link", "session_note")},
     ),
 )
-
-
-def triage_apply(ticket: Ticket, actor: User, form: forms.ModelForm) -> Ticket:
-    """Hand a valid triage form to ``services.ticket_triage`` in one call.
-
-    The reply, the field changes, the scope mark and the session request are one
-    transaction: any refusal raises ``ServiceError`` and keeps nothing.
-    """
-    data = form.cleaned_data
-    original = Ticket.objects.get(pk=ticket.pk)
-    session = None
-    if data.get("session_proposed_at"):
-        session = services.SessionRequestInput(
-            proposed_at=data["session_proposed_at"],
-            link=data.get("session_link") or "",
-            note=data.get("session_note") or "",
-        )
-    # Inside the admin's own change-form transaction: the triage joins it.
-    return services.ticket_triage_within(
-        ticket=original,
-        actor=actor,
-        changes=services.TriageInput(
-            status=data["status"],
-            priority=data["priority"],
-            priority_change_reason=data.get("priority_change_reason", ""),
-            assignee=data.get("assignee"),
-            category=data["category"],
-            reply=data.get("reply", ""),
-            reply_is_public=data.get("reply_visibility") == "public",
-            # What the engineer changed on the page: a field someone else
-            # changed meanwhile is not set back to what the page showed.
-            changed=frozenset(form.changed_data) & services.TRIAGE_FIELDS,
-            scope_exclusion=data.get("scope_exclusion"),
-            session=session,
-        ),
-        files=data.get("reply_attachments") or [],
-    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from tickets.models import Ticket
+from tickets.sla_state import TICKET_SLA_FIELDS
 
 from ..models import (
     ClockKind,
@@ -18,17 +19,12 @@ from ..models import (
 logger = logging.getLogger(__name__)
 
 
-# The ticket's copy of its current clock, and of its first-response clock.
+# The ticket's copy of its current clock (TICKET_SLA_FIELDS adds the first response's).
 _CURRENT_CLOCK_FIELDS = [
     "sla_due_at",
     "sla_at_risk_at",
     "sla_best_effort",
     "sla_breached",
-]
-TICKET_SLA_FIELDS = [
-    "first_response_due_at",
-    "first_responded_at",
-    *_CURRENT_CLOCK_FIELDS,
 ]
 
 
