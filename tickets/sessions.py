@@ -39,7 +39,7 @@ from .choices import (
     SessionStatus,
     Status,
 )
-from .models import SupportSession, Ticket
+from .models import Organization, SupportSession, Ticket
 
 logger = logging.getLogger(__name__)
 
@@ -111,6 +111,31 @@ def _request_text(
     return "\n\n".join(parts)
 
 
+def _session_provider_link(
+    organization: Organization, link: str
+) -> tuple[ConferencingProvider, str]:
+    """The conferencing system to use and the cleaned meeting link.
+
+    An organisation that prefers its own system gets its standing link when
+    the engineer typed none; Zoom sessions always need a link typed.
+    """
+    provider = (
+        ConferencingProvider.CUSTOMER
+        if organization.prefers_own_conferencing
+        else ConferencingProvider.ZOOM
+    )
+    if not link.strip() and provider == ConferencingProvider.CUSTOMER:
+        link = organization.conferencing_link
+    if not link.strip():
+        raise ValidationFailed(
+            _("Paste the customer's meeting link: they prefer their own system.")
+            if provider == ConferencingProvider.CUSTOMER
+            else _("Paste the Zoom link for the session."),
+            field="session_link",
+        )
+    return provider, _clean_link(link)
+
+
 def session_request(
     *,
     ticket: Ticket,
@@ -136,22 +161,7 @@ def session_request(
         )
         if refusal := session_refusal(locked):
             raise NotAllowed(refusal)
-        organization = locked.organization
-        provider = (
-            ConferencingProvider.CUSTOMER
-            if organization.prefers_own_conferencing
-            else ConferencingProvider.ZOOM
-        )
-        if not link.strip() and provider == ConferencingProvider.CUSTOMER:
-            link = organization.conferencing_link
-        if not link.strip():
-            raise ValidationFailed(
-                _("Paste the customer's meeting link: they prefer their own system.")
-                if provider == ConferencingProvider.CUSTOMER
-                else _("Paste the Zoom link for the session."),
-                field="session_link",
-            )
-        link = _clean_link(link)
+        provider, link = _session_provider_link(locked.organization, link)
         if proposed_at <= timezone.now():
             raise ValidationFailed(
                 _("Propose a time in the future."), field="session_proposed_at"

@@ -161,6 +161,83 @@ def _database_is_empty(cursor: Any) -> bool:
     return cursor.fetchone()[0] == 0
 
 
+def _archive_extract(archive: Path, work: str, media_root: Path) -> tuple[dict, Path]:
+    """Check the archive against its manifest while writing its media files out.
+
+    Returns the manifest and the extracted dump; nothing touches the database
+    until every checksum in the archive has been confirmed.
+    """
+    with tarfile.open(archive, "r:gz") as tar:
+        members = {str(_safe_member(m.name)): m for m in tar.getmembers()}
+        if "manifest.json" not in members or "database.dump" not in members:
+            raise BackupError("Not a backup archive: manifest or dump missing.")
+        manifest = json.load(tar.extractfile(members["manifest.json"]))  # type: ignore[arg-type]
+        if manifest.get("format") != FORMAT_VERSION:
+            raise BackupError(f"Unknown archive format {manifest.get('format')}.")
+        tar.extract(members["database.dump"], work, filter="data")
+        dump = Path(work) / "database.dump"
+        if sha256_file(dump) != manifest["database_sha256"]:
+            raise BackupError("The database dump is damaged (checksum differs).")
+        for name, expected in manifest["files"].items():
+            member = members.get(f"media/{name}")
+            if member is None:
+                raise BackupError(f"File missing from the archive: {name}")
+            target = media_root / _safe_member(name)
+            content = tar.extractfile(member).read()  # type: ignore[union-attr]
+            if hashlib.sha256(content).hexdigest() != expected:
+                raise BackupError(f"File damaged in the archive: {name}")
+            if target.exists() and sha256_file(target) != expected:
+                raise BackupError(f"A different file is already at {target}")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+    return manifest, dump
+
+
+def _database_create_if_missing(database: Database) -> None:
+    """Create the target database; CREATE DATABASE cannot run in a transaction."""
+    import psycopg2
+    from psycopg2 import sql
+
+    admin = psycopg2.connect(database.server_url())
+    try:
+        admin.autocommit = True
+        with admin.cursor() as cursor:
+            cursor.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", [database.name]
+            )
+            if cursor.fetchone() is None:
+                cursor.execute(
+                    sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database.name))
+                )
+    finally:
+        admin.close()
+
+
+def _dump_restore(
+    database: Database, dump: Path
+) -> tuple[dict[str, dict[str, Any]], list[tuple[str, str]]]:
+    """Load the dump into an empty database; return its table checksums and files.
+
+    Refuses a database that already holds tables, so a restore never merges
+    into live data.
+    """
+    import psycopg2
+
+    connection = psycopg2.connect(database.url)
+    try:
+        with connection.cursor() as cursor:
+            if not _database_is_empty(cursor):
+                raise BackupError(
+                    f"Database {database.name} is not empty; restore into a fresh one."
+                )
+        restore = [_tool("pg_restore"), "--no-owner", "--no-privileges"]
+        _run([*restore, "--exit-on-error", f"--dbname={database.url}", str(dump)])
+        with connection.cursor() as cursor:
+            return table_checksums(cursor), attachment_files(cursor)
+    finally:
+        connection.close()
+
+
 def backup_restore(*, archive: Path, database_url: str, media_root: Path) -> dict:
     """Restore an archive into a fresh database and media folder, then verify it.
 
@@ -168,65 +245,11 @@ def backup_restore(*, archive: Path, database_url: str, media_root: Path) -> dic
     files already in the media folder are refused unless identical. Raises
     ``BackupError`` when anything differs from the manifest.
     """
-    import psycopg2
-    from psycopg2 import sql
-
     database = Database(database_url)
     with tempfile.TemporaryDirectory(prefix="scalr-restore-") as work:
-        with tarfile.open(archive, "r:gz") as tar:
-            members = {str(_safe_member(m.name)): m for m in tar.getmembers()}
-            if "manifest.json" not in members or "database.dump" not in members:
-                raise BackupError("Not a backup archive: manifest or dump missing.")
-            manifest = json.load(tar.extractfile(members["manifest.json"]))  # type: ignore[arg-type]
-            if manifest.get("format") != FORMAT_VERSION:
-                raise BackupError(f"Unknown archive format {manifest.get('format')}.")
-            tar.extract(members["database.dump"], work, filter="data")
-            dump = Path(work) / "database.dump"
-            if sha256_file(dump) != manifest["database_sha256"]:
-                raise BackupError("The database dump is damaged (checksum differs).")
-            for name, expected in manifest["files"].items():
-                member = members.get(f"media/{name}")
-                if member is None:
-                    raise BackupError(f"File missing from the archive: {name}")
-                target = media_root / _safe_member(name)
-                content = tar.extractfile(member).read()  # type: ignore[union-attr]
-                if hashlib.sha256(content).hexdigest() != expected:
-                    raise BackupError(f"File damaged in the archive: {name}")
-                if target.exists() and sha256_file(target) != expected:
-                    raise BackupError(f"A different file is already at {target}")
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(content)
-
-        admin = psycopg2.connect(database.server_url())
-        try:
-            admin.autocommit = True
-            with admin.cursor() as cursor:
-                cursor.execute(
-                    "SELECT 1 FROM pg_database WHERE datname = %s", [database.name]
-                )
-                if cursor.fetchone() is None:
-                    cursor.execute(
-                        sql.SQL("CREATE DATABASE {}").format(
-                            sql.Identifier(database.name)
-                        )
-                    )
-        finally:
-            admin.close()
-        connection = psycopg2.connect(database.url)
-        try:
-            with connection.cursor() as cursor:
-                if not _database_is_empty(cursor):
-                    raise BackupError(
-                        f"Database {database.name} is not empty; restore into a "
-                        "fresh one."
-                    )
-            restore = [_tool("pg_restore"), "--no-owner", "--no-privileges"]
-            _run([*restore, "--exit-on-error", f"--dbname={database.url}", str(dump)])
-            with connection.cursor() as cursor:
-                restored = table_checksums(cursor)
-                files = attachment_files(cursor)
-        finally:
-            connection.close()
+        manifest, dump = _archive_extract(archive, work, media_root)
+        _database_create_if_missing(database)
+        restored, files = _dump_restore(database, dump)
 
     if restored != manifest["tables"]:
         raise BackupError(

@@ -8,6 +8,7 @@ reported and the others still change. Every changed ticket gets a
 """
 
 import logging
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -135,6 +136,56 @@ def _apply_one(
     return True
 
 
+def _change_one(
+    pk: int,
+    *,
+    actor: User,
+    change: BulkChange,
+    assignee: User | None,
+    batch: uuid.UUID,
+    result: BulkResult,
+) -> None:
+    """Apply the change to one ticket in its own transaction; record the outcome.
+
+    The ticket is added to ``result`` as changed, unchanged or refused; a
+    ticket that no longer exists is left out. A refusal rolls back only this
+    ticket's transaction.
+    """
+    ticket: Ticket | None = None
+    try:
+        with transaction.atomic():
+            ticket = (
+                Ticket.objects.select_for_update(of=("self",))
+                .select_related("organization__tier")
+                .filter(pk=pk)
+                .first()
+            )
+            if ticket is None:
+                return
+            before = snapshot(ticket)
+            with batch_of(batch):
+                applied = _apply_one(ticket, actor, change, assignee)
+            if not applied:
+                result.unchanged.append(ticket)
+                return
+            if change.action == "note":
+                audit_note(ticket=ticket, actor=actor, batch=batch)
+            else:
+                audit_differences(
+                    before=before,
+                    after=ticket,
+                    actor=actor,
+                    batch=batch,
+                    actions=frozenset(AUDITED_FIELDS) - SERVICE_AUDITED,
+                )
+    except ServiceError as error:
+        if ticket is not None:
+            result.refused.append((ticket, error.message))
+    else:
+        if ticket is not None:
+            result.changed.append(ticket)
+
+
 def tickets_bulk_change(
     *, actor: User, ticket_ids: Sequence[int], change: BulkChange
 ) -> BulkResult:
@@ -158,39 +209,14 @@ def tickets_bulk_change(
     batch = new_batch()
     result = BulkResult()
     for pk in sorted(set(ticket_ids)):
-        ticket: Ticket | None = None
-        try:
-            with transaction.atomic():
-                ticket = (
-                    Ticket.objects.select_for_update(of=("self",))
-                    .select_related("organization__tier")
-                    .filter(pk=pk)
-                    .first()
-                )
-                if ticket is None:
-                    continue
-                before = snapshot(ticket)
-                with batch_of(batch):
-                    applied = _apply_one(ticket, actor, change, assignee)
-                if not applied:
-                    result.unchanged.append(ticket)
-                    continue
-                if change.action == "note":
-                    audit_note(ticket=ticket, actor=actor, batch=batch)
-                else:
-                    audit_differences(
-                        before=before,
-                        after=ticket,
-                        actor=actor,
-                        batch=batch,
-                        actions=frozenset(AUDITED_FIELDS) - SERVICE_AUDITED,
-                    )
-        except ServiceError as error:
-            if ticket is not None:
-                result.refused.append((ticket, error.message))
-        else:
-            if ticket is not None:
-                result.changed.append(ticket)
+        _change_one(
+            pk,
+            actor=actor,
+            change=change,
+            assignee=assignee,
+            batch=batch,
+            result=result,
+        )
     logger.info(
         "bulk %s by user %s: %s changed, %s unchanged, %s refused",
         change.action,

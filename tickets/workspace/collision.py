@@ -105,6 +105,23 @@ def changes_since(ticket: Ticket, seen: Seen, viewer: User) -> list[Change]:
     if ticket.updated_at <= seen.updated_at:
         return []
     after = seen.updated_at
+    changes, replied = _comment_changes(ticket, after, viewer)
+    changes.extend(_priority_changes(ticket, after, viewer))
+    audit_changes, audited = _audited_changes(ticket, after, viewer)
+    changes.extend(audit_changes)
+    changes.extend(_unaudited_changes(ticket, seen, audited, replied=replied))
+    changes.sort(key=lambda c: (c.at is None, c.at or after))
+    return changes
+
+
+def _comment_changes(
+    ticket: Ticket, after: datetime, viewer: User
+) -> tuple[list[Change], bool]:
+    """Others' replies and notes since ``after``, and whether anyone replied.
+
+    The viewer's own public replies still count as "replied": they explain a
+    status the reply moved, which must not show up as an unexplained change.
+    """
     changes: list[Change] = []
     replied = False
     for comment in (
@@ -125,19 +142,35 @@ def changes_since(ticket: Ticket, seen: Seen, viewer: User) -> list[Change]:
             continue
         what = _("replied") if comment.is_public else _("added an internal note")
         changes.append(Change(comment.author.display_name, what, comment.created_at))
-    for change in (
-        PriorityChange.objects.filter(ticket=ticket, created_at__gt=after)
-        .exclude(changed_by=viewer)
-        .select_related("changed_by")
-    ):
-        changes.append(
-            Change(
-                change.changed_by.display_name,
-                _("changed the priority to %(p)s: %(why)s")
-                % {"p": change.get_to_priority_display(), "why": change.reason},
-                change.created_at,
-            )
+    return changes, replied
+
+
+def _priority_changes(ticket: Ticket, after: datetime, viewer: User) -> list[Change]:
+    """Others' priority changes since ``after``, each with its stated reason."""
+    return [
+        Change(
+            change.changed_by.display_name,
+            _("changed the priority to %(p)s: %(why)s")
+            % {"p": change.get_to_priority_display(), "why": change.reason},
+            change.created_at,
         )
+        for change in (
+            PriorityChange.objects.filter(ticket=ticket, created_at__gt=after)
+            .exclude(changed_by=viewer)
+            .select_related("changed_by")
+        )
+    ]
+
+
+def _audited_changes(
+    ticket: Ticket, after: datetime, viewer: User
+) -> tuple[list[Change], set[str]]:
+    """Others' audited field changes since ``after``, and every action audited.
+
+    The set includes the viewer's own entries so that a field they changed is
+    not then reported as changed without an audit row.
+    """
+    changes: list[Change] = []
     audited = set()
     for entry in (
         TicketAudit.objects.filter(ticket=ticket, created_at__gt=after)
@@ -159,9 +192,7 @@ def changes_since(ticket: Ticket, seen: Seen, viewer: User) -> list[Change]:
                 entry.created_at,
             )
         )
-    changes.extend(_unaudited_changes(ticket, seen, audited, replied=replied))
-    changes.sort(key=lambda c: (c.at is None, c.at or after))
-    return changes
+    return changes, audited
 
 
 def _unaudited_changes(

@@ -263,6 +263,52 @@ def _unseen(form: TicketPageForm, ticket: Ticket) -> TicketPageForm:
     return again
 
 
+def _triage_input(
+    data: dict[str, Any], *, reply: str, public: bool, changed: frozenset[str]
+) -> services.TriageInput:
+    """The triage service's input from the page form's cleaned data."""
+    return services.TriageInput(
+        status=data["status"],
+        priority=data["priority"],
+        priority_change_reason=data.get("priority_change_reason", ""),
+        assignee=data.get("assignee"),
+        category=data["category"],
+        reply=reply,
+        reply_is_public=public,
+        changed=changed,
+    )
+
+
+def _session_offer(data: dict[str, Any]) -> SessionOffer | None:
+    """The session proposal typed on the page, or None when none was proposed."""
+    if not data.get("session_proposed_at"):
+        return None
+    return SessionOffer(
+        proposed_at=data["session_proposed_at"],
+        link=data.get("session_link") or "",
+        note=data.get("session_note") or "",
+    )
+
+
+def _saved_messages(
+    request: HttpRequest,
+    ticket: Ticket,
+    data: dict[str, Any],
+    *,
+    replied: bool,
+    public: bool,
+) -> None:
+    """Say what the committed save did: a reply, a note or an update, a session."""
+    if replied:
+        messages.success(
+            request, _("Reply sent.") if public else _("Internal note added.")
+        )
+    else:
+        messages.success(request, _("%(ref)s updated.") % {"ref": ticket.reference})
+    if data.get("session_proposed_at"):
+        messages.success(request, _("The session request was sent to the customer."))
+
+
 def ticket_page_submit(request: HttpRequest, ticket: Ticket, view: str) -> Outcome:
     """Check for collisions, then save through ``saving.ticket_page_save``.
 
@@ -297,37 +343,15 @@ def ticket_page_submit(request: HttpRequest, ticket: Ticket, view: str) -> Outco
         ticket_page_save(
             ticket=ticket,
             actor=user,
-            changes=services.TriageInput(
-                status=data["status"],
-                priority=data["priority"],
-                priority_change_reason=data.get("priority_change_reason", ""),
-                assignee=data.get("assignee"),
-                category=data["category"],
-                reply=reply,
-                reply_is_public=public,
-                changed=changed,
-            ),
+            changes=_triage_input(data, reply=reply, public=public, changed=changed),
             scope_exclusion=scope if "scope_exclusion" in form.changed_data else None,
-            session=SessionOffer(
-                proposed_at=data["session_proposed_at"],
-                link=data.get("session_link") or "",
-                note=data.get("session_note") or "",
-            )
-            if data.get("session_proposed_at")
-            else None,
+            session=_session_offer(data),
             files=files,
         )
     except ServiceError as error:
         form.add_service_error(error)
         return Outcome(form=form)
-    if reply or files:
-        messages.success(
-            request, _("Reply sent.") if public else _("Internal note added.")
-        )
-    else:
-        messages.success(request, _("%(ref)s updated.") % {"ref": ticket.reference})
-    if data.get("session_proposed_at"):
-        messages.success(request, _("The session request was sent to the customer."))
+    _saved_messages(request, ticket, data, replied=bool(reply or files), public=public)
     if next_ids:
         following = queues.next_ticket_id(next_ids, ticket.pk)
         if following is not None:

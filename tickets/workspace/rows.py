@@ -79,6 +79,36 @@ def sla_cell_renderer(
     return cell
 
 
+def _flags_html(ticket: QueueRow) -> str:
+    """The escaped policy-flag badges after a row's subject."""
+    # _flags reads only the category, version and scope, which rows carry.
+    return "".join(
+        f' <span class="ws-flag policy-flag-{escape(slug)}">{escape(label)}</span>'
+        for slug, label in policy_flags(cast(Ticket, ticket))
+    )
+
+
+def _sla_badge(
+    ticket: QueueRow,
+    *,
+    now: datetime,
+    sla_cell: Callable[[str | None, datetime | None, bool], str],
+) -> str:
+    """The row's SLA cell, from the state its annotated clock fields give."""
+    return sla_cell(
+        sla_rules.sla_state(
+            now=now,
+            has_clock=ticket.first_response_due_at is not None,
+            best_effort=ticket.sla_best_effort,
+            breached=ticket.sla_breached,
+            due_at=ticket.sla_due_at,
+            at_risk_at=ticket.sla_at_risk_at,
+        ),
+        ticket.sla_due_at,
+        ticket.sla_best_effort,
+    )
+
+
 def queue_rows_html(
     rows: Iterable[QueueRow], *, now: datetime, view: str
 ) -> SafeString:
@@ -104,23 +134,8 @@ def queue_rows_html(
         tier_name, tier_slug = escape(ticket.tier_name), escape(ticket.tier_slug)
         org_name = escape(ticket.organization_name)
         subject = escape(ticket.subject)
-        # _flags reads only the category, version and scope, which rows carry.
-        flags = "".join(
-            f' <span class="ws-flag policy-flag-{escape(slug)}">{escape(label)}</span>'
-            for slug, label in policy_flags(cast(Ticket, ticket))
-        )
-        badge = sla_cell(
-            sla_rules.sla_state(
-                now=now,
-                has_clock=ticket.first_response_due_at is not None,
-                best_effort=ticket.sla_best_effort,
-                breached=ticket.sla_breached,
-                due_at=ticket.sla_due_at,
-                at_risk_at=ticket.sla_at_risk_at,
-            ),
-            ticket.sla_due_at,
-            ticket.sla_best_effort,
-        )
+        flags = _flags_html(ticket)
+        badge = _sla_badge(ticket, now=now, sla_cell=sla_cell)
         assignee = (
             escape(ticket.assignee_name)
             if ticket.assignee_id is not None

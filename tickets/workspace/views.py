@@ -153,6 +153,65 @@ def _matching_view(saved: list[SavedView], query: queues.QueueQuery) -> bool:
     return any(view.query == params for view in saved)
 
 
+def _bulk_confirm_page(
+    model_admin: ModelAdmin,
+    request: HttpRequest,
+    *,
+    form: BulkForm,
+    change: bulk.BulkChange,
+    back: str,
+) -> TemplateResponse:
+    """Step one: the selected tickets and the change, or why it cannot be made."""
+    tickets = list(
+        Ticket.objects.filter(pk__in=form.cleaned_data["tickets"])
+        .select_related("organization", "assignee")
+        .order_by("number")
+    )
+    context = {
+        **site_context(model_admin, request),
+        "opts": model_admin.model._meta,
+        "title": _("Confirm the bulk action"),
+        "form": form,
+        "change": change,
+        "action_label": bulk.ACTIONS.get(change.action, ""),
+        "value_label": value_label(
+            change,
+            {u.pk: u for u in queues.staff_choices()},
+        )
+        if not form.errors
+        else "",
+        "tickets": tickets,
+        "back": back,
+    }
+    return TemplateResponse(
+        request, "admin/tickets/workspace/bulk_confirm.html", context
+    )
+
+
+def _bulk_result_messages(request: HttpRequest, result: bulk.BulkResult) -> None:
+    """Tell the user which tickets changed, which already matched, which refused."""
+    if result.changed:
+        messages.success(
+            request,
+            ngettext(
+                "%(n)d ticket changed.", "%(n)d tickets changed.", len(result.changed)
+            )
+            % {"n": len(result.changed)},
+        )
+    if result.unchanged:
+        messages.info(
+            request,
+            _("Already as asked, left alone: %(refs)s")
+            % {"refs": ", ".join(t.reference for t in result.unchanged)},
+        )
+    for ticket, reason in result.refused:
+        messages.error(request, f"{ticket.reference}: {reason}")
+    if not (result.changed or result.unchanged or result.refused):
+        messages.error(
+            request, _("None of the selected tickets exists; nothing changed.")
+        )
+
+
 def bulk_action(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponse:
     """Step one shows what will change; step two (``confirm``) applies it."""
     if not model_admin.has_change_permission(request):
@@ -175,29 +234,8 @@ def bulk_action(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponse:
             return HttpResponseRedirect(back)
         form.add_error(None, error.message)
     if not form.cleaned_data["confirm"] or form.errors:
-        tickets = list(
-            Ticket.objects.filter(pk__in=ids)
-            .select_related("organization", "assignee")
-            .order_by("number")
-        )
-        context = {
-            **site_context(model_admin, request),
-            "opts": model_admin.model._meta,
-            "title": _("Confirm the bulk action"),
-            "form": form,
-            "change": change,
-            "action_label": bulk.ACTIONS.get(change.action, ""),
-            "value_label": value_label(
-                change,
-                {u.pk: u for u in queues.staff_choices()},
-            )
-            if not form.errors
-            else "",
-            "tickets": tickets,
-            "back": back,
-        }
-        return TemplateResponse(
-            request, "admin/tickets/workspace/bulk_confirm.html", context
+        return _bulk_confirm_page(
+            model_admin, request, form=form, change=change, back=back
         )
     try:
         result = bulk.tickets_bulk_change(
@@ -207,26 +245,7 @@ def bulk_action(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponse:
     except ServiceError as error:
         messages.error(request, error.message)
         return HttpResponseRedirect(back)
-    if result.changed:
-        messages.success(
-            request,
-            ngettext(
-                "%(n)d ticket changed.", "%(n)d tickets changed.", len(result.changed)
-            )
-            % {"n": len(result.changed)},
-        )
-    if result.unchanged:
-        messages.info(
-            request,
-            _("Already as asked, left alone: %(refs)s")
-            % {"refs": ", ".join(t.reference for t in result.unchanged)},
-        )
-    for ticket, reason in result.refused:
-        messages.error(request, f"{ticket.reference}: {reason}")
-    if not (result.changed or result.unchanged or result.refused):
-        messages.error(
-            request, _("None of the selected tickets exists; nothing changed.")
-        )
+    _bulk_result_messages(request, result)
     return HttpResponseRedirect(back)
 
 
