@@ -304,6 +304,3 @@ class WindowAuditEntry(ActorAuditEntry):
                 name="window_audit_names_what_changed",
             ),
         ]
-
-    def __str__(self) -> str:
-        return str(self.get_action_display())

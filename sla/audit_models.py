@@ -49,6 +49,3 @@ class SlaChangeEntry(ActorAuditEntry):
                 name="sla_change_names_what_changed",
             ),
         ]
-
-    def __str__(self) -> str:
-        return str(self.get_action_display())

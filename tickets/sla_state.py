@@ -9,7 +9,7 @@ columns, so tickets' pages and queues show it without importing ``sla``, and
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Final
+from typing import Final, Protocol
 
 ON_TRACK: Final = "on_track"
 AT_RISK: Final = "at_risk"
@@ -56,3 +56,30 @@ def sla_state(
     if at_risk_at is not None and now >= at_risk_at:
         return AT_RISK
     return ON_TRACK
+
+
+class ClockFields(Protocol):
+    """What a ticket row carries of its clocks: a ``Ticket`` or a queue row."""
+
+    @property
+    def first_response_due_at(self) -> datetime | None: ...
+    @property
+    def sla_best_effort(self) -> bool: ...
+    @property
+    def sla_breached(self) -> bool: ...
+    @property
+    def sla_due_at(self) -> datetime | None: ...
+    @property
+    def sla_at_risk_at(self) -> datetime | None: ...
+
+
+def sla_state_of(row: ClockFields, now: datetime) -> str | None:
+    """``sla_state`` of a ticket or queue row, from its denormalised fields."""
+    return sla_state(
+        now=now,
+        has_clock=row.first_response_due_at is not None,
+        best_effort=row.sla_best_effort,
+        breached=row.sla_breached,
+        due_at=row.sla_due_at,
+        at_risk_at=row.sla_at_risk_at,
+    )

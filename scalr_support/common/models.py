@@ -25,3 +25,6 @@ class ActorAuditEntry(models.Model):
     class Meta:
         abstract = True
         ordering = ("-created_at", "-id")
+
+    def __str__(self) -> str:
+        return str(self.get_action_display())  # type: ignore[attr-defined]

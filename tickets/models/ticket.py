@@ -9,7 +9,7 @@ from django.utils.timezone import now as timezone_now
 from django.utils.translation import gettext_lazy as _
 
 from ..choices import Category, Deployment, Priority, ScopeExclusion, Status
-from ..sla_state import sla_state as state_from_clock
+from ..sla_state import sla_state_of
 from .customers import Organization
 
 
@@ -147,14 +147,7 @@ class Ticket(models.Model):
 
     def sla_state_at(self, now: datetime) -> str | None:
         """Return on_track, at_risk, breached, met or best_effort (None: no clock)."""
-        return state_from_clock(
-            now=now,
-            has_clock=self.first_response_due_at is not None,
-            best_effort=self.sla_best_effort,
-            breached=self.sla_breached,
-            due_at=self.sla_due_at,
-            at_risk_at=self.sla_at_risk_at,
-        )
+        return sla_state_of(self, now)
 
     @property
     def sla_state(self) -> str | None:

@@ -96,14 +96,7 @@ def _sla_badge(
 ) -> str:
     """The row's SLA cell, from the state its annotated clock fields give."""
     return sla_cell(
-        sla_rules.sla_state(
-            now=now,
-            has_clock=ticket.first_response_due_at is not None,
-            best_effort=ticket.sla_best_effort,
-            breached=ticket.sla_breached,
-            due_at=ticket.sla_due_at,
-            at_risk_at=ticket.sla_at_risk_at,
-        ),
+        sla_rules.sla_state_of(ticket, now),
         ticket.sla_due_at,
         ticket.sla_best_effort,
     )
