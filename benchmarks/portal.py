@@ -249,7 +249,7 @@ def copy_rows(
     """COPY rows into the model's table; other concrete fields get their defaults.
 
     Column names come from the model's fields, so the real schema is used; rows are
-    streamed through psycopg2's ``copy_expert`` in CSV format.
+    streamed through psycopg's ``Cursor.copy`` in CSV format.
     """
     from django.db import connection
 
@@ -276,18 +276,21 @@ def copy_rows(
     count = 0
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
+
+    def flush(cursor: Any) -> None:
+        with cursor.copy(statement) as copy:
+            copy.write(buffer.getvalue())
+        buffer.seek(0)
+        buffer.truncate()
+
     with connection.cursor() as cursor:
         for row in rows:
             writer.writerow([*(_csv_value(v) for v in row), *suffix])
             count += 1
             if count % BATCH == 0:
-                buffer.seek(0)
-                cursor.copy_expert(statement, buffer)
-                buffer.seek(0)
-                buffer.truncate()
+                flush(cursor)
         if buffer.tell():
-            buffer.seek(0)
-            cursor.copy_expert(statement, buffer)
+            flush(cursor)
     return count
 
 
