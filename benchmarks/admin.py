@@ -14,15 +14,22 @@ middleware and signed-in session with a minimal template and no other queries. T
 target is that each workspace page reaches at least 50% of the ceiling's
 throughput; the exit status is non-zero when it does not or a response is not 200.
 
+``--writes-per-second N`` adds a writer: internal notes on random open tickets
+during the whole load (every page, the ceiling included), so that what the
+workspace caches is invalidated as a busy team's work would invalidate it.
+
 django-helpdesk is not compared here: it is not a dependency of this project.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import random
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import portal
@@ -71,6 +78,7 @@ def sign_in_engineer() -> tuple[Any, str]:
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.auth.models import Group
 
+    from scalr_support.accounts.backends import BACKEND_PATH
     from scalr_support.accounts.groups import SUPPORT_ENGINEER, ensure_staff_groups
     from scalr_support.accounts.models import User
 
@@ -79,10 +87,62 @@ def sign_in_engineer() -> tuple[Any, str]:
     user.groups.add(Group.objects.get(name=SUPPORT_ENGINEER))
     store = import_module(settings.SESSION_ENGINE).SessionStore()
     store[SESSION_KEY] = str(user.pk)
-    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[BACKEND_SESSION_KEY] = BACKEND_PATH
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
     store.save()
     return user, store.session_key
+
+
+class NoteWriter(threading.Thread):
+    """Internal notes on random open tickets at a steady rate, as a busy team writes.
+
+    Every note goes through ``comment_create`` and so moves the ticket's
+    ``updated_at`` and its organisation's cache version: what the workspace
+    caches is invalidated as it would be in use, not kept warm by a quiet server.
+    """
+
+    def __init__(self, author: Any, ticket_ids: list[int], per_second: float) -> None:
+        super().__init__(daemon=True)
+        self.author, self.ticket_ids = author, ticket_ids
+        self.interval = 1 / per_second
+        self.stopping = threading.Event()
+        self.written = 0
+
+    def run(self) -> None:
+        from django.db import connection
+
+        from tickets.models import Ticket
+        from tickets.services import comment_create
+
+        pick = random.Random(17)
+        try:
+            while not self.stopping.wait(self.interval):
+                ticket = Ticket.objects.get(pk=pick.choice(self.ticket_ids))
+                comment_create(
+                    ticket=ticket,
+                    author=self.author,
+                    body=f"Benchmark note {self.written}",
+                    is_public=False,
+                )
+                self.written += 1
+        finally:
+            connection.close()
+
+
+@contextlib.contextmanager
+def notes_written(
+    author: Any, ticket_ids: list[int], per_second: float
+) -> Iterator[NoteWriter | None]:
+    if per_second <= 0:
+        yield None
+        return
+    writer = NoteWriter(author, ticket_ids, per_second)
+    writer.start()
+    try:
+        yield writer
+    finally:
+        writer.stopping.set()
+        writer.join()
 
 
 def queue_paths() -> list[str]:
@@ -112,6 +172,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--detail-tickets", type=int, default=DETAIL_TICKETS)
+    parser.add_argument(
+        "--writes-per-second",
+        type=float,
+        default=0.0,
+        help="internal notes written on random open tickets during the load",
+    )
     args = parser.parse_args(argv)
     if args.tickets < portal.ORGANIZATIONS or args.rounds < 1:
         parser.error("need --tickets >= 20 and --rounds >= 1")
@@ -150,6 +216,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     detail_ids = list(
         open_tickets.order_by("?").values_list("pk", flat=True)[: args.detail_tickets]
     )
+    open_ids = list(open_tickets.values_list("pk", flat=True))
     sample = Ticket.objects.get(pk=detail_ids[0])
     print(f"signed in: {user.email} ({open_tickets.count():,} open tickets)")
     connection.close()
@@ -176,7 +243,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             portal._check(server.port, path, headers, "ws-tabs")
 
         load_before = os.getloadavg()[0]
-        results = portal.interleaved_rounds(server, database_url, pages, headers, args)
+        with notes_written(user, open_ids, args.writes_per_second) as writer:
+            results = portal.interleaved_rounds(
+                server, database_url, pages, headers, args
+            )
+        if writer is not None:
+            print(f"notes written during the load: {writer.written:,}")
 
     print()
     print(

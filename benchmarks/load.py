@@ -123,6 +123,7 @@ def prepare_people(count: int) -> list[dict[str, Any]]:
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 
+    from scalr_support.accounts.backends import BACKEND_PATH
     from scalr_support.accounts.models import User
     from scalr_support.accounts.services import api_token_create
     from tickets.choices import Status
@@ -136,7 +137,7 @@ def prepare_people(count: int) -> list[dict[str, Any]]:
         )
         store = import_module(settings.SESSION_ENGINE).SessionStore()
         store[SESSION_KEY] = str(user.pk)
-        store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        store[BACKEND_SESSION_KEY] = BACKEND_PATH
         store[HASH_SESSION_KEY] = user.get_session_auth_hash()
         store.save()
         tickets = list(

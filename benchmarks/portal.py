@@ -542,6 +542,7 @@ def sign_in(org_index: int = 0) -> tuple[Any, str]:
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 
+    from scalr_support.accounts.backends import BACKEND_PATH
     from scalr_support.accounts.models import User
 
     user = User.objects.select_related("contact__organization").get(
@@ -549,7 +550,7 @@ def sign_in(org_index: int = 0) -> tuple[Any, str]:
     )
     store = import_module(settings.SESSION_ENGINE).SessionStore()
     store[SESSION_KEY] = str(user.pk)
-    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[BACKEND_SESSION_KEY] = BACKEND_PATH
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
     store.save()
     return user, store.session_key

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from scalr_support.accounts.backends import BACKEND_PATH
 from scalr_support.common.errors import ServiceError
 
 from . import organizations
@@ -158,7 +159,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         except ServiceError as error:
             form.add_service_error(error)
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend=BACKEND_PATH)
             messages.success(
                 request,
                 _("Welcome to %(org)s's support portal.")

@@ -8,6 +8,8 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
+        from .backends import connect_signals
         from .groups import ensure_staff_groups
 
         post_migrate.connect(ensure_staff_groups, sender=self)
+        connect_signals()

@@ -117,7 +117,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend with each user's permissions cached (accounts/backends.py).
+    "scalr_support.accounts.backends.CachedPermissionsBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {
