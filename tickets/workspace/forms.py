@@ -1,10 +1,10 @@
 """Forms of the workspace: the ticket page, a bulk action, saving a queue view."""
 
+from collections.abc import Iterable, Iterator
 from html import escape
 from typing import Any, cast
 
 from django import forms
-from django.db.models import QuerySet
 from django.forms.utils import flatatt
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -14,10 +14,36 @@ from scalr_support.accounts.models import User
 
 from ..admin import TicketTriageForm
 from ..choices import Priority, ScopeExclusion, Status
+from . import queues
 from .bulk import ACTIONS, BULK_MAX, BulkChange
 from .macros import placeholder_errors
 from .models import Macro
 from .queues import is_number
+
+
+def select_html(
+    widget: forms.Select,
+    name: str,
+    value: Any,
+    attrs: Any,
+    choices: Iterable[tuple[Any, Any]] | None = None,
+) -> SafeString:
+    """A select as Django's own templates would write it, with these choices.
+
+    ``choices`` default to the widget's own; the ticket page passes the staff
+    list it read instead of setting them on a widget shared by requests.
+    """
+    final = widget.build_attrs(widget.attrs, {**(attrs or {}), "name": name})
+    chosen = {str(v) for v in widget.format_value(value)}
+    # html.escape (what format_html's escape calls) per value: format_html
+    # per option cost most of the page's form.
+    listed = widget.choices if choices is None else choices
+    options = "".join(
+        f'<option value="{escape(key)}"'
+        f"{' selected' if key in chosen else ''}>{escape(str(label))}</option>"
+        for key, label in ((str(v), label) for v, label in listed)
+    )
+    return format_html("<select{}>{}</select>", flatatt(final), SafeString(options))
 
 
 def _quick_render(widget: forms.Widget, name: str, value: Any, attrs: Any) -> str:
@@ -27,16 +53,7 @@ def _quick_render(widget: forms.Widget, name: str, value: Any, attrs: Any) -> st
     than the rest of the ticket page's side panel.
     """
     if isinstance(widget, forms.Select):
-        final = widget.build_attrs(widget.attrs, {**(attrs or {}), "name": name})
-        chosen = {str(v) for v in widget.format_value(value)}
-        # html.escape (what format_html's escape calls) per value: format_html
-        # per option cost most of the page's form.
-        options = "".join(
-            f'<option value="{escape(key)}"'
-            f"{' selected' if key in chosen else ''}>{escape(str(label))}</option>"
-            for key, label in ((str(v), label) for v, label in widget.choices)
-        )
-        return format_html("<select{}>{}</select>", flatatt(final), SafeString(options))
+        return select_html(widget, name, value, attrs)
     context = widget.get_context(name, value, attrs)["widget"]
     if isinstance(widget, forms.Textarea):
         return format_html(
@@ -97,21 +114,29 @@ QUICK_WIDGETS: dict[type[forms.Widget], type[forms.Widget]] = {
 }
 
 
-def people_choices(field: forms.ModelChoiceField) -> list[tuple[str, str]]:
-    """The options of a select of users, as the field would list them, from one query.
+def staff_options(empty_label: Any) -> list[tuple[str, str]]:
+    """The assignee select's options: nobody, then ``queues.staff_choices()``.
 
-    Iterating the field itself builds a ``User`` per option through a server-side
-    cursor (three round trips); the select shows only ids and names. Validation
-    still goes through the field's queryset.
+    The same list, in the same order (by name), as the queue's assignee filter.
+    Validation still goes through the field's queryset.
     """
-    people = cast(QuerySet[User], field.queryset).values_list(
-        "pk", "first_name", "last_name", "email"
-    )
-    empty = [] if field.empty_label is None else [("", str(field.empty_label))]
-    return empty + [
-        (str(pk), f"{first} {last}".strip() or email)
-        for pk, first, last, email in people
-    ]
+    return list(_StaffOptions(empty_label))
+
+
+class _StaffOptions:
+    """The assignee options, read when the select is rendered, not when built.
+
+    A form that is only validated (a save that redirects) never reads them, and
+    the select's ``required`` check reads only the first ("Unassigned").
+    """
+
+    def __init__(self, empty_label: Any) -> None:
+        self.empty_label = empty_label
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        yield "", str(self.empty_label)
+        for person in queues.staff_choices():
+            yield str(person.pk), person.display_name
 
 
 VISIBILITY_CHOICES = [("public", _("Public reply")), ("internal", _("Internal note"))]
@@ -153,7 +178,7 @@ class TicketPageForm(TicketTriageForm):
                 field.widget.choices = field.choices  # type: ignore[attr-defined]
         if "assignee" in self.fields:
             assignee = cast(forms.ModelChoiceField, self.fields["assignee"])
-            assignee.widget.choices = people_choices(assignee)  # type: ignore[attr-defined]
+            assignee.widget.choices = _StaffOptions(assignee.empty_label)  # type: ignore[attr-defined]
         for form_field in self.fields.values():
             quick = QUICK_WIDGETS.get(type(form_field.widget))
             if quick is not None:
