@@ -1,6 +1,7 @@
 """Forms of the workspace: the ticket page, a bulk action, saving a queue view."""
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from html import escape
 from typing import Any, cast
 
@@ -20,30 +21,62 @@ from .macros import placeholder_errors
 from .models import Macro
 from .queues import is_number
 
+Option = tuple[str, str, str]  # the value, then the option's HTML around " selected"
 
-def select_html(
-    widget: forms.Select,
-    name: str,
-    value: Any,
-    attrs: Any,
-    choices: Iterable[tuple[Any, Any]] | None = None,
-) -> SafeString:
-    """A select as Django's own templates would write it, with these choices.
 
-    ``choices`` default to the widget's own; the ticket page passes the staff
-    list it read instead of setting them on a widget shared by requests.
-    """
-    final = widget.build_attrs(widget.attrs, {**(attrs or {}), "name": name})
-    chosen = {str(v) for v in widget.format_value(value)}
+def option_parts(choices: Iterable[tuple[Any, Any]]) -> tuple[Option, ...]:
+    """Each option's HTML, split where ``selected`` goes for the chosen ones."""
     # html.escape (what format_html's escape calls) per value: format_html
     # per option cost most of the page's form.
-    listed = widget.choices if choices is None else choices
-    options = "".join(
-        f'<option value="{escape(key)}"'
-        f"{' selected' if key in chosen else ''}>{escape(str(label))}</option>"
-        for key, label in ((str(v), label) for v, label in listed)
+    return tuple(
+        (key, f'<option value="{escape(key)}"', f">{escape(str(label))}</option>")
+        for key, label in ((str(v), label) for v, label in choices)
     )
-    return format_html("<select{}>{}</select>", flatatt(final), SafeString(options))
+
+
+@dataclass(frozen=True)
+class SelectParts:
+    """A select as Django's own templates would write it, split at each choice.
+
+    The ticket page renders its selects' tags and options once per process and
+    language and joins them with the ticket's value on each request.
+    """
+
+    widget: forms.Select
+    head: str
+    options: tuple[Option, ...]
+
+    @classmethod
+    def of(
+        cls,
+        widget: forms.Select,
+        name: str,
+        attrs: Any,
+        choices: Iterable[tuple[Any, Any]] | None = None,
+    ) -> "SelectParts":
+        final = widget.build_attrs(widget.attrs, {**(attrs or {}), "name": name})
+        listed = widget.choices if choices is None else choices
+        return cls(
+            widget, format_html("<select{}>", flatatt(final)), option_parts(listed)
+        )
+
+    def html(self, value: Any, options: tuple[Option, ...] | None = None) -> SafeString:
+        """The select with ``value`` chosen, and ``options`` instead of its own."""
+        chosen = {str(v) for v in self.widget.format_value(value)}
+        listed = self.options if options is None else options
+        return SafeString(
+            self.head
+            + "".join(
+                f"{start}{' selected' if key in chosen else ''}{end}"
+                for key, start, end in listed
+            )
+            + "</select>"
+        )
+
+
+def select_html(widget: forms.Select, name: str, value: Any, attrs: Any) -> SafeString:
+    """A select as Django's own templates would write it."""
+    return SelectParts.of(widget, name, attrs).html(value)
 
 
 def _quick_render(widget: forms.Widget, name: str, value: Any, attrs: Any) -> str:

@@ -11,7 +11,9 @@ of the page. What the unbound form shows is in two parts:
   help texts are the fields' own lazy strings, read when the page renders.
 * the fields that show the ticket (``seen``, ``view``, the selects): rendered on
   every request by the same widgets, with the values a bound field would give
-  them, and the assignee options from ``queues.staff_choices()``.
+  them (the selects' tags and options are rendered once too, and joined around
+  the ticket's choice: ``forms.SelectParts``), and the assignee options from
+  ``queues.staff_choices()``.
 
 ``ShownForm`` and ``ShownField`` answer what the templates read of a form and
 its bound fields (the same names, methods where Django has methods), so the
@@ -31,7 +33,7 @@ from django.utils.safestring import SafeString
 
 from ..models import Ticket
 from .collision import Seen
-from .forms import TicketPageForm, select_html, staff_options
+from .forms import SelectParts, TicketPageForm, option_parts, staff_options
 
 # Shown alike on every ticket: rendered once per process and language.
 SAME_FOR_ALL = (
@@ -137,6 +139,7 @@ class _Widget:
     help_text: Any
     widget: forms.Widget
     attrs: dict[str, Any]
+    select: SelectParts | None = None
 
     def shown(self, value: Any, html: str) -> ShownField:
         return ShownField(
@@ -150,6 +153,8 @@ class _Widget:
         )
 
     def render(self, value: Any) -> ShownField:
+        if self.select is not None:
+            return self.shown(value, self.select.html(value))
         html = self.widget.render(self.html_name, value, attrs=self.attrs)
         return self.shown(value, html)
 
@@ -171,6 +176,12 @@ def _widget_of(field: forms.BoundField) -> _Widget:
     attrs = field.build_widget_attrs({}, widget)
     if field.auto_id and "id" not in widget.attrs:
         attrs.setdefault("id", field.auto_id)
+    select = None
+    if isinstance(widget, forms.Select):
+        # The assignee's options are the staff of the moment: given per request.
+        static = field.name != "assignee"
+        choices = None if static else ()
+        select = SelectParts.of(widget, field.html_name, attrs, choices)
     return _Widget(
         name=field.name,
         html_name=field.html_name,
@@ -179,6 +190,7 @@ def _widget_of(field: forms.BoundField) -> _Widget:
         help_text=field.help_text,
         widget=widget,
         attrs=attrs,
+        select=select,
     )
 
 
@@ -242,15 +254,10 @@ def ticket_page_form_shown(ticket: Ticket, *, view: str) -> ShownForm:
     }
     fields = {name: widgets[name].render(value) for name, value in values.items()}
     assignee = widgets["assignee"]
+    staff = option_parts(staff_options(prototype.assignee_empty_label))
     fields["assignee"] = assignee.shown(
         ticket.assignee_id,
-        select_html(
-            cast(forms.Select, assignee.widget),
-            assignee.html_name,
-            ticket.assignee_id,
-            assignee.attrs,
-            staff_options(prototype.assignee_empty_label),
-        ),
+        cast(SelectParts, assignee.select).html(ticket.assignee_id, staff),
     )
     fields.update(prototype.same_for_all)
     return ShownForm(fields, prototype.media)

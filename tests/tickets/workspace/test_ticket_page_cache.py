@@ -158,7 +158,7 @@ def test_queries_are_constant_in_thread_length_cold_and_warm(
     client.get(page_url(ticket))  # the session and permissions, as in use
     cache.clear()
 
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(15):
         cold = client.get(page_url(ticket))
     # Session, user, two permission reads, the ticket, the staff list.
     with django_assert_max_num_queries(6):
