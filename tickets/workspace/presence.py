@@ -37,13 +37,12 @@ def presence_beat(*, ticket_id: int, user: User, typing: bool = False) -> list[d
     return _others(viewers, user)
 
 
-def presence_others(*, ticket_id: int, user: User) -> list[dict]:
-    """The other engineers viewing the ticket (without marking the user)."""
-    return presence_others_in(cache.get(presence_key(ticket_id)), user=user)
-
-
 def presence_others_in(entry: dict[str, dict] | None, *, user: User) -> list[dict]:
-    """The other engineers viewing, from the ticket's entry as read from the cache."""
+    """The other engineers viewing the ticket, without marking the user.
+
+    ``entry`` is the ticket's entry (``presence_key``) as the page read it from the
+    cache, in the one round trip of its other keys.
+    """
     now = time.time()
     viewers = entry or {}
     return _others({u: v for u, v in viewers.items() if v["until"] > now}, user)
