@@ -59,7 +59,9 @@ def test_another_engineers_reply_priority_and_assignment_show_at_once(
     assert selected(warm_page, "assignee") == [""]
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.comment_create(ticket=ticket, author=erin, body="Erin's answer")
+        services.comment_create(
+            ticket=ticket, author=erin, body="Upgrade the agent to 9.3"
+        )
         for change in (
             bulk.BulkChange(action="assign", value=str(erin.pk)),
             bulk.BulkChange(action="priority", value="0", text="Production down"),
@@ -68,7 +70,7 @@ def test_another_engineers_reply_priority_and_assignment_show_at_once(
     ticket.refresh_from_db()
     content = html(eli_client, ticket)
 
-    assert "Erin&#x27;s answer" in content or "Erin's answer" in content
+    assert "Upgrade the agent to 9.3" in content
     assert selected(content, "assignee") == [str(erin.pk)]
     assert selected(content, "priority") == ["0"]
     assert f'value="{Seen.of(ticket).token()}"' in content
