@@ -14,7 +14,8 @@ minute boundaries, so a busy organisation's pages are not all rebuilt at once.)
 import hashlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.core.cache import cache
@@ -117,6 +118,72 @@ def organization_changed(organization_id: int) -> None:
     bumps.organization_ids.add(organization_id)
 
 
+@dataclass(frozen=True)
+class Fragment:
+    """A fragment to fetch: its name, what its content depends on, its renderer."""
+
+    name: str
+    parts: tuple[Any, ...]
+    render: Callable[[], Any]
+
+
+def _fragment_key(organization_id: int, name: str, parts: tuple[Any, ...]) -> str:
+    context = "\x1f".join(
+        str(part)
+        for part in (
+            timezone.get_current_timezone_name(),
+            translation.get_language(),
+            *parts,
+        )
+    )
+    digest = hashlib.sha256(context.encode()).hexdigest()[:32]
+    return f"tickets:fragment:{name}:{organization_id}:{digest}"
+
+
+def fragments(
+    *,
+    organization_id: int,
+    wanted: Sequence[Fragment],
+    also: Sequence[str] = (),
+) -> tuple[list[Any], dict[str, Any]]:
+    """Several of the organisation's fragments, and other cache keys, in one trip.
+
+    Returns the fragments' content in the order asked, and what the cache holds
+    for the keys of ``also`` (absent keys left out), which the caller reads as it
+    would from ``cache.get_many``: a page pays one round trip for everything it
+    keeps in the cache when all is warm. Misses are rendered and stored with one
+    more round trip. Each fragment follows the rules of ``fragment``.
+    """
+    keys = [_fragment_key(organization_id, f.name, f.parts) for f in wanted]
+    bumps = _current_bumps()
+    if bumps is not None and organization_id in bumps.organization_ids:
+        # This thread's uncommitted rows: for nobody else's eyes.
+        found = cache.get_many(list(also)) if also else {}
+        return [f.render() for f in wanted], found
+    version_key = _version_key(organization_id)
+    found = cache.get_many([version_key, *keys, *also])
+    version = found.get(version_key) or organization_version(organization_id)
+    contents: list[Any] = []
+    missed: dict[str, Any] = {}
+    for spec, key in zip(wanted, keys, strict=True):
+        entry = found.pop(key, None)
+        if isinstance(entry, tuple) and entry[0] == version:
+            contents.append(entry[1])
+            continue
+        # The version was read before rendering: a write that lands meanwhile
+        # bumps it, and this entry, stored under the old one, is never served.
+        content = spec.render()
+        missed[key] = (version, content)
+        contents.append(content)
+    if len(missed) == 1:
+        ((key, entry),) = missed.items()
+        cache.set(key, entry, STALE_AFTER)
+    elif missed:
+        cache.set_many(missed, STALE_AFTER)
+    found.pop(version_key, None)
+    return contents, found
+
+
 def fragment(
     *,
     organization_id: int,
@@ -134,27 +201,8 @@ def fragment(
     only while that is still the current version; the version and the entry are
     read in one round trip, which every view of a busy page pays.
     """
-    context = "\x1f".join(
-        str(part)
-        for part in (
-            timezone.get_current_timezone_name(),
-            translation.get_language(),
-            *parts,
-        )
+    (content,), _found = fragments(
+        organization_id=organization_id,
+        wanted=[Fragment(name, parts, render)],
     )
-    digest = hashlib.sha256(context.encode()).hexdigest()[:32]
-    key = f"tickets:fragment:{name}:{organization_id}:{digest}"
-    bumps = _current_bumps()
-    if bumps is not None and organization_id in bumps.organization_ids:
-        return render()  # this thread's uncommitted rows: for nobody else's eyes
-    version_key = _version_key(organization_id)
-    found = cache.get_many([version_key, key])
-    version = found.get(version_key) or organization_version(organization_id)
-    entry = found.get(key)
-    if isinstance(entry, tuple) and entry[0] == version:
-        return entry[1]  # type: ignore[no-any-return]
-    # Read before rendering: a write that lands meanwhile bumps the version, and
-    # this entry, stored under the old one, is never served.
-    html = render()
-    cache.set(key, (version, html), STALE_AFTER)
-    return html
+    return content  # type: ignore[no-any-return]

@@ -1,5 +1,7 @@
 """Invalidate an organisation's cached portal fragments when its tickets change.
 
+And the workspace's cached macros when a macro changes (``workspace.macros``).
+
 Signals rather than calls in each service, because every writer (services, the SLA
 engine, the admin, data migrations) must invalidate and none should have to know.
 """
@@ -34,7 +36,15 @@ def _contact_changed(sender: type, instance: Contact, **kwargs: Any) -> None:
 
 
 def connect() -> None:
-    from .workspace.models import TicketAudit  # the workspace thread shows them
+    from scalr_support.accounts.models import User
+
+    from .workspace.macros import macros_changed
+    from .workspace.models import Macro, TicketAudit  # the workspace thread shows them
+
+    for signal in (post_save, post_delete):
+        signal.connect(macros_changed, sender=Macro, dispatch_uid=f"macros-{signal}")
+    # A macro's assignee is set to null without a signal when the user is deleted.
+    post_delete.connect(macros_changed, sender=User, dispatch_uid="macros-user")
 
     for signal in (post_save, post_delete):
         signal.connect(

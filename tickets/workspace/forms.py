@@ -1,10 +1,11 @@
 """Forms of the workspace: the ticket page, a bulk action, saving a queue view."""
 
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from html import escape
 from typing import Any, cast
 
 from django import forms
-from django.db.models import QuerySet
 from django.forms.utils import flatatt
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -14,10 +15,68 @@ from scalr_support.accounts.models import User
 
 from ..admin import TicketTriageForm
 from ..choices import Priority, ScopeExclusion, Status
+from . import queues
 from .bulk import ACTIONS, BULK_MAX, BulkChange
 from .macros import placeholder_errors
 from .models import Macro
 from .queues import is_number
+
+Option = tuple[str, str, str]  # the value, then the option's HTML around " selected"
+
+
+def option_parts(choices: Iterable[tuple[Any, Any]]) -> tuple[Option, ...]:
+    """Each option's HTML, split where ``selected`` goes for the chosen ones."""
+    # html.escape (what format_html's escape calls) per value: format_html
+    # per option cost most of the page's form.
+    return tuple(
+        (key, f'<option value="{escape(key)}"', f">{escape(str(label))}</option>")
+        for key, label in ((str(v), label) for v, label in choices)
+    )
+
+
+@dataclass(frozen=True)
+class SelectParts:
+    """A select as Django's own templates would write it, split at each choice.
+
+    The ticket page renders its selects' tags and options once per process and
+    language and joins them with the ticket's value on each request.
+    """
+
+    widget: forms.Select
+    head: str
+    options: tuple[Option, ...]
+
+    @classmethod
+    def of(
+        cls,
+        widget: forms.Select,
+        name: str,
+        attrs: Any,
+        choices: Iterable[tuple[Any, Any]] | None = None,
+    ) -> "SelectParts":
+        final = widget.build_attrs(widget.attrs, {**(attrs or {}), "name": name})
+        listed = widget.choices if choices is None else choices
+        return cls(
+            widget, format_html("<select{}>", flatatt(final)), option_parts(listed)
+        )
+
+    def html(self, value: Any, options: tuple[Option, ...] | None = None) -> SafeString:
+        """The select with ``value`` chosen, and ``options`` instead of its own."""
+        chosen = {str(v) for v in self.widget.format_value(value)}
+        listed = self.options if options is None else options
+        return SafeString(
+            self.head
+            + "".join(
+                f"{start}{' selected' if key in chosen else ''}{end}"
+                for key, start, end in listed
+            )
+            + "</select>"
+        )
+
+
+def select_html(widget: forms.Select, name: str, value: Any, attrs: Any) -> SafeString:
+    """A select as Django's own templates would write it."""
+    return SelectParts.of(widget, name, attrs).html(value)
 
 
 def _quick_render(widget: forms.Widget, name: str, value: Any, attrs: Any) -> str:
@@ -27,16 +86,7 @@ def _quick_render(widget: forms.Widget, name: str, value: Any, attrs: Any) -> st
     than the rest of the ticket page's side panel.
     """
     if isinstance(widget, forms.Select):
-        final = widget.build_attrs(widget.attrs, {**(attrs or {}), "name": name})
-        chosen = {str(v) for v in widget.format_value(value)}
-        # html.escape (what format_html's escape calls) per value: format_html
-        # per option cost most of the page's form.
-        options = "".join(
-            f'<option value="{escape(key)}"'
-            f"{' selected' if key in chosen else ''}>{escape(str(label))}</option>"
-            for key, label in ((str(v), label) for v, label in widget.choices)
-        )
-        return format_html("<select{}>{}</select>", flatatt(final), SafeString(options))
+        return select_html(widget, name, value, attrs)
     context = widget.get_context(name, value, attrs)["widget"]
     if isinstance(widget, forms.Textarea):
         return format_html(
@@ -97,21 +147,29 @@ QUICK_WIDGETS: dict[type[forms.Widget], type[forms.Widget]] = {
 }
 
 
-def people_choices(field: forms.ModelChoiceField) -> list[tuple[str, str]]:
-    """The options of a select of users, as the field would list them, from one query.
+def staff_options(empty_label: Any) -> list[tuple[str, str]]:
+    """The assignee select's options: nobody, then ``queues.staff_choices()``.
 
-    Iterating the field itself builds a ``User`` per option through a server-side
-    cursor (three round trips); the select shows only ids and names. Validation
-    still goes through the field's queryset.
+    The same list, in the same order (by name), as the queue's assignee filter.
+    Validation still goes through the field's queryset.
     """
-    people = cast(QuerySet[User], field.queryset).values_list(
-        "pk", "first_name", "last_name", "email"
-    )
-    empty = [] if field.empty_label is None else [("", str(field.empty_label))]
-    return empty + [
-        (str(pk), f"{first} {last}".strip() or email)
-        for pk, first, last, email in people
-    ]
+    return list(_StaffOptions(empty_label))
+
+
+class _StaffOptions:
+    """The assignee options, read when the select is rendered, not when built.
+
+    A form that is only validated (a save that redirects) never reads them, and
+    the select's ``required`` check reads only the first ("Unassigned").
+    """
+
+    def __init__(self, empty_label: Any) -> None:
+        self.empty_label = empty_label
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        yield "", str(self.empty_label)
+        for person in queues.staff_choices():
+            yield str(person.pk), person.display_name
 
 
 VISIBILITY_CHOICES = [("public", _("Public reply")), ("internal", _("Internal note"))]
@@ -153,7 +211,7 @@ class TicketPageForm(TicketTriageForm):
                 field.widget.choices = field.choices  # type: ignore[attr-defined]
         if "assignee" in self.fields:
             assignee = cast(forms.ModelChoiceField, self.fields["assignee"])
-            assignee.widget.choices = people_choices(assignee)  # type: ignore[attr-defined]
+            assignee.widget.choices = _StaffOptions(assignee.empty_label)  # type: ignore[attr-defined]
         for form_field in self.fields.values():
             quick = QUICK_WIDGETS.get(type(form_field.widget))
             if quick is not None:

@@ -7,9 +7,12 @@ whoever wrote it. Unknown placeholders are refused when the macro is saved
 """
 
 import re
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Q, QuerySet
 
 from scalr_support.accounts.models import User
@@ -58,31 +61,116 @@ def macros_for(user: User) -> QuerySet[Macro]:
     )
 
 
-def macros_for_ticket(ticket: Ticket, agent: User) -> list[dict[str, Any]]:
+# Bumped after the commit of any write to a macro (``macros_changed``); an entry
+# counts only under the version it was stored with.
+MACROS_VERSION_KEY = "workspace:macros:version"
+# A net for writes that send no signal (``QuerySet.update``, raw SQL): correctness
+# comes from the version, this only bounds what such a write leaves stale.
+MACROS_TIMEOUT = 600
+_ROW = (
+    "id",
+    "title",
+    "owner_id",
+    "body",
+    "is_internal",
+    "set_status",
+    "set_priority",
+    "priority_reason",
+    "assignee_action",
+    "assignee_id",
+)
+
+
+def macro_cache_keys(user: User) -> tuple[str, str]:
+    """The version key and the user's entry, for pages that fetch them with others."""
+    return MACROS_VERSION_KEY, f"workspace:macros:user:{user.pk}"
+
+
+def _macros_version() -> str:
+    version = str(time.time_ns())
+    if not cache.add(MACROS_VERSION_KEY, version, timeout=None):
+        version = cache.get(MACROS_VERSION_KEY) or version
+    return str(version)
+
+
+def _macro_rows(user: User, found: Mapping[str, Any] | None) -> list[tuple[Any, ...]]:
+    """The user's macros as stored rows, from the cache when still current.
+
+    Per user (shared macros and their own), valid under ``MACROS_VERSION_KEY``,
+    which ``macros_changed`` replaces once a save or delete of any macro commits.
+    The version is read before the rows, so rows read after a write committed but
+    before its bump are stored under the old version and never served.
+    """
+    version_key, key = macro_cache_keys(user)
+    if found is None:
+        found = cache.get_many([version_key, key])
+    version = found.get(version_key)
+    entry = found.get(key)
+    if version is not None and isinstance(entry, tuple) and entry[0] == version:
+        return entry[1]  # type: ignore[no-any-return]
+    if version is None:
+        version = _macros_version()
+    rows = list(macros_for(user).values_list(*_ROW))
+    cache.set(key, (version, rows), MACROS_TIMEOUT)
+    return rows
+
+
+def _bump() -> None:
+    cache.set(MACROS_VERSION_KEY, str(time.time_ns()), timeout=None)
+
+
+def macros_changed(sender: type, **kwargs: Any) -> None:
+    """Invalidate every user's cached macros once the write commits (signal receiver).
+
+    Connected to saves and deletes of macros (deleting an owner deletes theirs,
+    with signals) and to deletes of users, whom a macro may name as the assignee
+    (``SET_NULL`` updates the macro without a signal). Not at once: a page
+    rendered before the commit would store the old rows under the new version.
+    """
+    transaction.on_commit(_bump, robust=True)
+
+
+def macros_for_ticket(
+    ticket: Ticket, agent: User, *, cached: Mapping[str, Any] | None = None
+) -> list[dict[str, Any]]:
     """Every macro the agent may use, rendered for the ticket, for the page's JSON.
 
     The ticket page inserts the text and sets the fields in the browser, where
     the engineer sees them before sending; nothing is applied until they save.
+    ``cached`` is what the page read from the cache for ``macro_cache_keys``
+    (with its other keys, in one round trip); without it they are read here.
+    Placeholders are filled on every request: the rows are shared by tickets.
     """
     rendered = []
-    for macro in macros_for(agent):
+    for (
+        pk,
+        title,
+        owner_id,
+        body,
+        is_internal,
+        set_status,
+        set_priority,
+        priority_reason,
+        assignee_action,
+        assignee_id,
+    ) in _macro_rows(agent, cached):
         assignee: str | None = None
-        if macro.assignee_action == AssigneeAction.SELF:
+        if assignee_action == AssigneeAction.SELF:
             assignee = str(agent.pk)
-        elif macro.assignee_action == AssigneeAction.UNASSIGN:
+        elif assignee_action == AssigneeAction.UNASSIGN:
             assignee = ""
-        elif macro.assignee_action == AssigneeAction.USER and macro.assignee_id:
-            assignee = str(macro.assignee_id)
+        elif assignee_action == AssigneeAction.USER and assignee_id:
+            assignee = str(assignee_id)
         rendered.append(
             {
-                "id": macro.pk,
-                "title": macro.title,
-                "shared": macro.is_shared,
-                "body": macro_render(macro.body, ticket=ticket, agent=agent),
-                "internal": macro.is_internal,
-                "status": macro.set_status or None,
-                "priority": macro.set_priority,
-                "priority_reason": macro.priority_reason,
+                "id": pk,
+                "title": title,
+                "shared": owner_id is None,
+                "body": macro_render(body, ticket=ticket, agent=agent),
+                "internal": is_internal,
+                "status": set_status or None,
+                "priority": set_priority,
+                "priority_reason": priority_reason,
                 "assignee": assignee,
             }
         )

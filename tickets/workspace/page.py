@@ -18,7 +18,7 @@ from tickets.sla_reads import sla_reads
 from tickets.sla_state import TICKET_SLA_FIELDS
 
 from .. import lifecycle, services, sessions
-from ..cache import fragment
+from ..cache import Fragment, fragments
 from ..choices import ACTIVE_STATUSES, Status
 from ..models import Contact, Ticket
 from ..selectors import ticket_page_thread
@@ -26,8 +26,9 @@ from . import presence, queues
 from .collision import Change, Seen, changes_since
 from .forms import TicketPageForm
 from .links import queue_url, ticket_url
-from .macros import macros_for_ticket
+from .macros import macro_cache_keys, macros_for_ticket
 from .models import AuditAction, TicketAudit
+from .page_form import ShownForm, ticket_page_form_shown
 from .saving import SessionOffer, ticket_page_save
 
 OTHER_TICKETS_SHOWN = 8
@@ -56,7 +57,7 @@ def _thread(ticket: Ticket, user: User) -> tuple[list[Any], list[Any]]:
     return thread.description_attachments, entries
 
 
-def thread_html(ticket: Ticket, user: User) -> str:
+def _thread_fragment(ticket: Ticket, user: User) -> Fragment:
     """The rendered conversation, shared by every engineer until the ticket changes.
 
     It is the same for all staff (they all read internal notes) and holds no
@@ -79,18 +80,10 @@ def thread_html(ticket: Ticket, user: User) -> str:
             },
         )
 
-    # The fragment is our own template's autoescaped output (content sanitised).
-    return mark_safe(  # noqa: S308
-        fragment(
-            organization_id=ticket.organization_id,
-            name="ws-thread",
-            parts=(ticket.pk, ticket.updated_at.isoformat()),
-            render=render,
-        )
-    )
+    return Fragment("ws-thread", (ticket.pk, ticket.updated_at.isoformat()), render)
 
 
-def side_html(ticket: Ticket) -> str:
+def _side_fragment(ticket: Ticket) -> Fragment:
     """The SLA and organisation panels, shared like the thread.
 
     Besides the organisation's version (which every write to its tickets and
@@ -124,13 +117,8 @@ def side_html(ticket: Ticket) -> str:
         )
 
     sla_state = [getattr(ticket, name) for name in TICKET_SLA_FIELDS]
-    return mark_safe(  # noqa: S308 - our own template's autoescaped output
-        fragment(
-            organization_id=ticket.organization_id,
-            name="ws-side",
-            parts=(ticket.pk, ticket.updated_at.isoformat(), *sla_state),
-            render=render,
-        )
+    return Fragment(
+        "ws-side", (ticket.pk, ticket.updated_at.isoformat(), *sla_state), render
     )
 
 
@@ -174,27 +162,38 @@ def _unaudited_endings(ticket: Ticket, audit: list[TicketAudit]) -> list[Ending]
 def ticket_page_context(
     request: HttpRequest, ticket: Ticket, *, form: TicketPageForm | None, view: str
 ) -> dict[str, Any]:
-    """Everything the ticket page shows, in a fixed number of queries."""
+    """Everything the ticket page shows, in a fixed number of queries.
+
+    What the cache holds for the page (the thread and side fragments, presence,
+    the engineer's macros) is read in one round trip when it is all current. A
+    GET shows the form as ``page_form`` renders it; a posted form is shown as is.
+    """
     user = cast(User, request.user)
-    if form is None:
-        form = TicketPageForm(
-            instance=copy.copy(ticket),
-            initial={"seen": Seen.of(ticket).token(), "view": view},
-        )
+    macro_keys = macro_cache_keys(user)
+    presence_key = presence.presence_key(ticket.pk)
+    (thread, side), found = fragments(
+        organization_id=ticket.organization_id,
+        wanted=[_thread_fragment(ticket, user), _side_fragment(ticket)],
+        also=[presence_key, *macro_keys],
+    )
+    shown: TicketPageForm | ShownForm = (
+        ticket_page_form_shown(ticket, view=view) if form is None else form
+    )
     return {
         "title": f"{ticket.reference} {ticket.subject}",
         "ticket": ticket,
         "original": ticket,
-        "form": form,
-        "media": form.media,
-        "thread_html": thread_html(ticket, user),
-        "side_html": side_html(ticket),
+        "form": shown,
+        "media": shown.media,
+        # Fragments are our own templates' autoescaped output (content sanitised).
+        "thread_html": mark_safe(thread),  # noqa: S308
+        "side_html": mark_safe(side),  # noqa: S308
         "version_unsupported": lifecycle.is_unsupported(
             ticket.version_support_ends_on, timezone.now().date()
         ),
         "session_refusal": sessions.session_refusal(ticket),
-        "macros": macros_for_ticket(ticket, user),
-        "viewers": presence.presence_others(ticket_id=ticket.pk, user=user),
+        "macros": macros_for_ticket(ticket, user, cached=found),
+        "viewers": presence.presence_others_in(found.get(presence_key), user=user),
         "heartbeat_seconds": presence.HEARTBEAT_SECONDS,
         "view": view,
     }

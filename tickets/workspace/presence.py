@@ -17,14 +17,15 @@ HEARTBEAT_SECONDS = 20
 PRESENCE_SECONDS = 50
 
 
-def _key(ticket_id: int) -> str:
+def presence_key(ticket_id: int) -> str:
+    """The ticket's entry, for pages that read it with their other cache keys."""
     return f"workspace:presence:{ticket_id}"
 
 
 def presence_beat(*, ticket_id: int, user: User, typing: bool = False) -> list[dict]:
     """Mark the user as viewing the ticket; return the others viewing it now."""
     now = time.time()
-    key = _key(ticket_id)
+    key = presence_key(ticket_id)
     viewers: dict[str, dict] = cache.get(key) or {}
     viewers = {uid: v for uid, v in viewers.items() if v["until"] > now}
     viewers[str(user.pk)] = {
@@ -36,10 +37,14 @@ def presence_beat(*, ticket_id: int, user: User, typing: bool = False) -> list[d
     return _others(viewers, user)
 
 
-def presence_others(*, ticket_id: int, user: User) -> list[dict]:
-    """The other engineers viewing the ticket (without marking the user)."""
+def presence_others_in(entry: dict[str, dict] | None, *, user: User) -> list[dict]:
+    """The other engineers viewing the ticket, without marking the user.
+
+    ``entry`` is the ticket's entry (``presence_key``) as the page read it from the
+    cache, in the one round trip of its other keys.
+    """
     now = time.time()
-    viewers: dict[str, dict] = cache.get(_key(ticket_id)) or {}
+    viewers = entry or {}
     return _others({u: v for u, v in viewers.items() if v["until"] > now}, user)
 
 

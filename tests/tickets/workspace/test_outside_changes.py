@@ -1,7 +1,7 @@
 """Changes made outside the workspace show at once in the engineer's ticket page.
 
-The page reuses its rendered thread and side panels (``page.thread_html``,
-``page.side_html``); each test first renders the page so that they are cached,
+The page reuses its rendered thread and side panels (``page._thread_fragment``,
+``page._side_fragment``); each test first renders the page so that they are cached,
 then changes the ticket through another path and reads the page again. Status
 and assignee changes are recorded by the services with their actor, whichever
 way they came.

@@ -1,0 +1,263 @@
+"""The ticket page's form as a GET shows it, without building a Django form.
+
+Building ``TicketPageForm`` (deep copies of every field, the model's initial
+data, a bound field per widget) and rendering its widgets cost about a quarter
+of the page. What the unbound form shows is in two parts:
+
+* the fields every ticket shows alike (the reply box, the radios, the file input,
+  the session fields, the reason): rendered once per process and language from a
+  real ``TicketPageForm``, and kept; they depend on nothing but the code and the
+  language, so a deploy (a new process) is what replaces them. Their labels and
+  help texts are the fields' own lazy strings, read when the page renders.
+* the fields that show the ticket (``seen``, ``view``, the selects): rendered on
+  every request by the same widgets, with the values a bound field would give
+  them (the selects' tags and options are rendered once too, and joined around
+  the ticket's choice: ``forms.SelectParts``), and the assignee options from
+  ``queues.staff_choices()``.
+
+``ShownForm`` and ``ShownField`` answer what the templates read of a form and
+its bound fields (the same names, methods where Django has methods), so the
+page's template takes either; a form that was posted (errors, a collision) is
+always the real ``TicketPageForm``. ``tests/tickets/workspace`` compares the two
+renderings of the whole page token for token.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, cast
+
+from django import forms
+from django.forms.utils import ErrorDict, ErrorList
+from django.utils import translation
+from django.utils.safestring import SafeString
+
+from ..models import Ticket
+from .collision import Seen
+from .forms import SelectParts, TicketPageForm, option_parts, staff_options
+
+# Shown alike on every ticket: rendered once per process and language.
+SAME_FOR_ALL = (
+    "reply_visibility",
+    "reply",
+    "reply_attachments",
+    "priority_change_reason",
+    "session_proposed_at",
+    "session_link",
+    "session_note",
+)
+# Shown with the ticket's values (and the request's ``view``): rendered per request.
+PER_TICKET = (
+    "seen",
+    "view",
+    "status",
+    "priority",
+    "assignee",
+    "category",
+    "scope_exclusion",
+)
+
+
+@dataclass(frozen=True)
+class ShownChoice:
+    """One radio of an unbound choice field, as a template reads a ``BoundWidget``."""
+
+    data: dict[str, Any]
+    choice_label: Any
+    html: SafeString
+
+    def tag(self, wrap_label: bool = False) -> SafeString:
+        return self.html
+
+
+@dataclass(frozen=True)
+class ShownField:
+    """A rendered field of the unbound form, as a template reads a ``BoundField``."""
+
+    name: str
+    html_name: str
+    label: Any
+    id_for_label: str
+    help_text: Any
+    html: SafeString
+    initial: Any = None
+    choices: tuple[ShownChoice, ...] = ()
+
+    @property
+    def errors(self) -> ErrorList:
+        return ErrorList()  # an unbound form has none; a new list, never shared
+
+    def value(self) -> Any:
+        return self.initial
+
+    def __iter__(self) -> Iterator[ShownChoice]:
+        return iter(self.choices)
+
+    def __str__(self) -> SafeString:
+        return self.html
+
+    def __html__(self) -> SafeString:
+        return self.html
+
+
+class ShownForm:
+    """The unbound ticket page form: its fields by name, no errors, its media."""
+
+    is_bound = False
+
+    def __init__(self, fields: dict[str, ShownField], media: forms.Media) -> None:
+        self.fields = fields
+        self.media = media
+
+    def __getitem__(self, name: str) -> ShownField:
+        return self.fields[name]
+
+    def __getattr__(self, name: str) -> ShownField:
+        try:
+            return self.__dict__["fields"][name]  # type: ignore[no-any-return]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __iter__(self) -> Iterator[ShownField]:
+        return iter(self.fields.values())
+
+    @property
+    def errors(self) -> ErrorDict:
+        return ErrorDict()
+
+    def non_field_errors(self) -> ErrorList:
+        return ErrorList()
+
+
+@dataclass(frozen=True)
+class _Widget:
+    """How a bound field of the prototype renders its widget: all but the value."""
+
+    name: str
+    html_name: str
+    label: Any
+    id_for_label: str
+    help_text: Any
+    widget: forms.Widget
+    attrs: dict[str, Any]
+    select: SelectParts | None = None
+
+    def shown(self, value: Any, html: str) -> ShownField:
+        return ShownField(
+            name=self.name,
+            html_name=self.html_name,
+            label=self.label,
+            id_for_label=self.id_for_label,
+            help_text=self.help_text,
+            html=SafeString(html),
+            initial=value,
+        )
+
+    def render(self, value: Any) -> ShownField:
+        if self.select is not None:
+            return self.shown(value, self.select.html(value))
+        html = self.widget.render(self.html_name, value, attrs=self.attrs)
+        return self.shown(value, html)
+
+
+@dataclass(frozen=True)
+class _Prototype:
+    same_for_all: dict[str, ShownField]
+    per_ticket: dict[str, _Widget]
+    assignee_empty_label: Any
+    media: forms.Media
+
+
+_prototypes: dict[str, _Prototype] = {}
+
+
+def _widget_of(field: forms.BoundField) -> _Widget:
+    """What ``BoundField.as_widget`` passes the widget for an unbound field."""
+    widget = field.field.widget
+    attrs = field.build_widget_attrs({}, widget)
+    if field.auto_id and "id" not in widget.attrs:
+        attrs.setdefault("id", field.auto_id)
+    select = None
+    if isinstance(widget, forms.Select):
+        # The assignee's options are the staff of the moment: given per request.
+        static = field.name != "assignee"
+        choices = None if static else ()
+        select = SelectParts.of(widget, field.html_name, attrs, choices)
+    return _Widget(
+        name=field.name,
+        html_name=field.html_name,
+        label=field.label,
+        id_for_label=field.id_for_label,
+        help_text=field.help_text,
+        widget=widget,
+        attrs=attrs,
+        select=select,
+    )
+
+
+def _shown(field: forms.BoundField) -> ShownField:
+    choices: tuple[ShownChoice, ...] = ()
+    if isinstance(field.field.widget, forms.RadioSelect):
+        choices = tuple(
+            ShownChoice(
+                data=dict(radio.data), choice_label=radio.choice_label, html=radio.tag()
+            )
+            for radio in field
+        )
+    return ShownField(
+        name=field.name,
+        html_name=field.html_name,
+        label=field.label,
+        id_for_label=field.id_for_label,
+        help_text=field.help_text,
+        html=SafeString(str(field)),
+        initial=field.value(),
+        choices=choices,
+    )
+
+
+def _prototype() -> _Prototype:
+    """The parts of the form that do not depend on the ticket, for this language.
+
+    Built from an unbound ``TicketPageForm`` without a query (its assignee options
+    are only read when that select renders, which this does not do).
+    """
+    language = translation.get_language() or ""
+    prototype = _prototypes.get(language)
+    if prototype is None:
+        form = TicketPageForm()
+        assignee = cast(forms.ModelChoiceField, form.fields["assignee"])
+        prototype = _Prototype(
+            same_for_all={name: _shown(form[name]) for name in SAME_FOR_ALL},
+            per_ticket={name: _widget_of(form[name]) for name in PER_TICKET},
+            assignee_empty_label=assignee.empty_label,
+            media=form.media,
+        )
+        _prototypes[language] = prototype
+    return prototype
+
+
+def ticket_page_form_shown(ticket: Ticket, *, view: str) -> ShownForm:
+    """The form a GET of the ticket page shows, as ``TicketPageForm`` renders it.
+
+    The same values as ``TicketPageForm(instance=ticket, initial={"seen": ...,
+    "view": view})``: the model's fields as ``model_to_dict`` reads them.
+    """
+    prototype = _prototype()
+    widgets = prototype.per_ticket
+    values = {
+        "seen": Seen.of(ticket).token(),
+        "view": view,
+        "status": ticket.status,
+        "priority": ticket.priority,
+        "category": ticket.category,
+        "scope_exclusion": ticket.scope_exclusion,
+    }
+    fields = {name: widgets[name].render(value) for name, value in values.items()}
+    assignee = widgets["assignee"]
+    staff = option_parts(staff_options(prototype.assignee_empty_label))
+    fields["assignee"] = assignee.shown(
+        ticket.assignee_id,
+        cast(SelectParts, assignee.select).html(ticket.assignee_id, staff),
+    )
+    fields.update(prototype.same_for_all)
+    return ShownForm(fields, prototype.media)
