@@ -11,11 +11,12 @@ Django templates they replaced had, and writes the same HTML:
   ``&quot;``, where MarkupSafe would write ``&#39;`` and ``&#34;``). Values with
   ``__html__`` (Django's ``SafeString``, forms, bound fields, media, our own
   escaped fragments) are written as they are, exactly as Django's templates do;
-- ``{% trans %}`` and ``_()`` through Django's ``gettext``/``ngettext``, newstyle:
-  the translation's own text is markup, as a translated literal is in Django's
-  templates, and its variables are escaped by MarkupSafe, with its entities
-  unless a variable comes through ``|e`` (which writes Django's, like
-  ``finalize``): user text in a ``{% trans %}`` takes ``|e``;
+- ``{% trans %}`` and ``_()`` (``translate``, remembered per language) through
+  Django's ``gettext``/``ngettext``, newstyle: the translation's own text is
+  markup, as a translated literal is in Django's templates, and its variables
+  are escaped by MarkupSafe, with its entities unless a variable comes through
+  ``|e`` (which writes Django's, like ``finalize``): user text in a
+  ``{% trans %}`` takes ``|e``;
 - the few Django filters and tags the pages use, as filters and globals
   (``date`` after the templates' conversion to the current zone, ``capfirst``,
   ``linebreaksbr``, ``json_script``, ``url``, ``now_formatted``, the current
@@ -30,6 +31,8 @@ from datetime import datetime
 from html import escape
 from typing import Any
 
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.template import defaultfilters
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -63,6 +66,48 @@ def now_formatted(format_string: str) -> str:
 def url(name: str, *args: Any) -> str:
     """Django's ``{% url %}`` with positional arguments."""
     return reverse(name, args=args)
+
+
+# (language, literal) -> what ``_(literal)`` writes; see ``translate``.
+_TRANSLATED: dict[tuple[str | None, str], Markup] = {}
+TRANSLATED_MAX = 2000
+# The settings that change what Django's gettext answers (as django.test.signals
+# knows them), and INSTALLED_APPS, whose locale folders hold catalogues too.
+TRANSLATION_SETTINGS = frozenset(
+    {"LANGUAGES", "LANGUAGE_CODE", "LOCALE_PATHS", "USE_I18N", "INSTALLED_APPS"}
+)
+
+
+def translate(message: str, **variables: Any) -> Markup:
+    """The templates' ``_()``: Jinja2's newstyle ``_``, remembered per language.
+
+    Jinja2's own ``_`` goes through three context calls, Django's ``gettext`` and
+    a format for each of the 50-70 literals of a page. What a literal becomes
+    depends only on the active language and the catalogues, which Django loads
+    once per process, so the result (the same ``Markup``, formatted as newstyle
+    does) is kept under (language, literal). The memo is emptied when a setting
+    that changes the catalogues changes (``override_settings`` in tests), and
+    before it would pass ``TRANSLATED_MAX`` entries (should a template ever
+    translate a variable). With variables it translates and formats every time.
+    """
+    if variables:
+        return Markup(translation.gettext(message)) % variables  # noqa: S704
+    key = (translation.get_language(), message)
+    try:
+        return _TRANSLATED[key]
+    except KeyError:
+        pass
+    if len(_TRANSLATED) >= TRANSLATED_MAX:
+        _TRANSLATED.clear()
+    # A translation's text is markup, as in Jinja2's newstyle gettext.
+    result = _TRANSLATED[key] = Markup(translation.gettext(message)) % {}  # noqa: S704
+    return result
+
+
+@receiver(setting_changed)
+def _forget_translations(*, setting: str, **kwargs: Any) -> None:
+    if setting in TRANSLATION_SETTINGS:
+        _TRANSLATED.clear()
 
 
 FILTERS: dict[str, Callable[..., Any]] = {
@@ -102,4 +147,6 @@ def environment(**options: Any) -> Environment:
     env.install_gettext_translations(translation, newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(FILTERS)
     env.globals.update(GLOBALS)
+    # After the extension's own ``_``; {% trans %} blocks keep its gettext.
+    env.globals["_"] = translate
     return env

@@ -13,7 +13,7 @@ from django.contrib.messages import constants
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.http import HttpResponse
 from django.template import TemplateDoesNotExist, engines
-from django.test import Client, RequestFactory
+from django.test import Client, RequestFactory, override_settings
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.html import escape
@@ -21,6 +21,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy
 from jinja2 import DebugUndefined
 
+from scalr_support.common import jinja2 as jinja2_env
 from scalr_support.common.jinja2 import environment
 from tests.conftest import signed_in
 from tickets.models import Macro, SavedView
@@ -141,6 +142,18 @@ def test_lazy_translations_render_in_the_active_language():
     assert render("{% trans v=v|e %}version {{ v }}{% endtrans %}", v="<'>") == (
         "version &lt;&#x27;&gt;"
     )
+
+
+def test_translations_follow_the_active_language_and_the_settings():
+    assert render("{{ _('Log out') }}") == "Log out"
+    with translation.override("de"):  # Django's admin has German catalogues
+        assert render("{{ _('Log out') }}") == "Abmelden"
+    assert render("{{ _('Log out') }}") == "Log out"
+    assert render("{{ _('Hi %(n)s', n=v) }}", v="<b>") == "Hi &lt;b&gt;"
+
+    with override_settings(LOCALE_PATHS=[]):
+        assert not jinja2_env._TRANSLATED  # the catalogues may have changed
+        assert render("{{ _('Log out') }}") == "Log out"
 
 
 def test_a_missing_value_writes_nothing_even_under_debug():
