@@ -90,6 +90,16 @@ TEMPLATES = [
             ],
         },
     },
+    # The agent workspace's pages (docs/workspace.md, "Speed"): a directory of
+    # their own, so the Django engine above never loads them, and no context
+    # processors (their views pass what the pages show).
+    {
+        "NAME": "jinja2",
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "jinja2_templates"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "scalr_support.common.jinja2.environment"},
+    },
 ]
 
 DATABASES = {

@@ -70,7 +70,7 @@ def test_queue_filters_at_risk_and_breached(support_engineer, alice):
 
     def numbers(state: str) -> set[int]:
         response = client.get(reverse(QUEUE), {"sla": state})
-        return {ticket.number for ticket in response.context["rows"]}
+        return {ticket.number for ticket in response.context_data["rows"]}
 
     assert numbers("at_risk") == {risky.number}
     assert numbers("breached") == {late.number}

@@ -270,7 +270,7 @@ def test_the_ticket_page_refuses_a_session_on_a_p4_next_to_the_field(
     response = request_a_session_in_the_admin(admin_client, ticket)
 
     assert response.status_code == 200
-    errors = response.context["form"].errors
+    errors = response.context_data["form"].errors
     assert "priority 0-3" in str(errors["session_proposed_at"])
     assert not SupportSession.objects.exists()
 
@@ -281,7 +281,7 @@ def test_the_ticket_page_refuses_a_session_on_a_free_ticket(free_org, admin_clie
     response = request_a_session_in_the_admin(admin_client, ticket)
 
     assert response.status_code == 200
-    assert "Business" in str(response.context["form"].errors)
+    assert "Business" in str(response.context_data["form"].errors)
 
 
 def test_the_admin_thread_shows_the_session(org_a, engineer, admin_client):

@@ -1,6 +1,6 @@
 """The URLs the workspace's page frame links to, resolved once per process.
 
-The frame (``templates/admin/tickets/workspace/_base.html``) reproduces the
+The frame (``jinja2_templates/tickets/workspace/_base.html``) reproduces the
 markup of the admin's ``base.html`` and our ``base_site.html`` without their
 ``{% static %}`` and ``{% url %}`` tags: resolved on every request, they cost as
 much as the rest of a signed-in page (the admin's failed reverse of the admindocs

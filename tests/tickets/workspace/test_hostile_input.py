@@ -88,7 +88,7 @@ def test_a_missing_or_future_seen_never_undoes_anothers_change(
     assert "did not say which version of the ticket you saw" in warned.text
     assert "My answer</textarea>" in warned.text
     # Saving again from the page it showed applies the reply.
-    again = {**stale, "seen": warned.context["form"]["seen"].value()}
+    again = {**stale, "seen": warned.context_data["form"]["seen"].value()}
     saved = eli_client.post(page_url(ticket), again)
     assert saved.status_code == 302
     assert Comment.objects.filter(body="My answer").exists()
@@ -150,7 +150,7 @@ def test_a_long_view_in_the_link_does_not_make_the_page_unsavable(
     long_view = "view=mine&q=" + "x" * 600 + "&junk=" + "y" * 100
 
     page = eli_client.get(page_url(ticket), {"view": long_view})
-    shown = page.context["form"]["view"].value()
+    shown = page.context_data["form"]["view"].value()
     saved = eli_client.post(
         page_url(ticket), form_data(eli_client, ticket, reply="Hello", view=shown)
     )

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 def macros_on_page(client, ticket):
     response = client.get(reverse("admin:tickets_ticket_change", args=[ticket.pk]))
-    return response, {m["title"]: m for m in response.context["macros"]}
+    return response, {m["title"]: m for m in response.context_data["macros"]}
 
 
 def test_placeholders_are_filled_for_the_ticket(eli, eli_client, file_ticket, alice):

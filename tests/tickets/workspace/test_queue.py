@@ -64,7 +64,7 @@ def test_tabs_count_what_each_view_holds(eli, erin, eli_client):
     )
 
     response = eli_client.get(reverse(QUEUE))
-    counts = {tab["slug"]: tab["count"] for tab in response.context["tabs"]}
+    counts = {tab["slug"]: tab["count"] for tab in response.context_data["tabs"]}
 
     assert counts == {
         "mine": 1,
@@ -131,7 +131,7 @@ def test_nonsense_in_the_query_string_falls_back_to_the_default_view(eli_client)
     )
 
     assert response.status_code == 200
-    assert response.context["query"].tab == "open"
+    assert response.context_data["query"].tab == "open"
     assert "<script>" not in response.content.decode()
 
 
@@ -182,7 +182,7 @@ def test_only_managers_share_a_view_with_everyone(maya, eli, eli_client):
     page = eli_client.get(
         reverse(QUEUE), {"view": "open", "priority": "1", "tier": "business"}
     )
-    saved = page.context["saved_views"]
+    saved = page.context_data["saved_views"]
     assert [(item["view"].name, item["active"]) for item in saved] == [
         ("Business P1", True)
     ]
@@ -199,12 +199,12 @@ def test_a_hostile_subject_is_shown_as_text(eli_client):
 
 def test_counts_follow_the_engineers_own_bulk_action_at_once(eli, eli_client):
     ticket = TicketFactory()
-    before = eli_client.get(reverse(QUEUE)).context["tabs"][0]["count"]
+    before = eli_client.get(reverse(QUEUE)).context_data["tabs"][0]["count"]
 
     eli_client.post(
         reverse("admin:tickets_ticket_workspace_bulk"),
         {"tickets": [ticket.pk], "action": "assign", "value": eli.pk, "confirm": "on"},
     )
-    after = eli_client.get(reverse(QUEUE)).context["tabs"][0]["count"]
+    after = eli_client.get(reverse(QUEUE)).context_data["tabs"][0]["count"]
 
     assert (before, after) == (0, 1)  # "My open"

@@ -24,7 +24,7 @@ def page_url(ticket, view=""):
 def form_data(client, ticket, **overrides):
     """What the page posts when the engineer changes nothing but ``overrides``."""
     response = client.get(page_url(ticket))
-    form = response.context["form"]
+    form = response.context_data["form"]
     data = {
         "seen": form["seen"].value(),
         "view": "",
@@ -213,7 +213,7 @@ def test_someone_elses_reply_meanwhile_is_shown_instead_of_saving(
     assert "My answer</textarea>" in html
     assert Comment.objects.count() == 1  # only Erin's
     # Saving again, having seen it, applies exactly Eli's edits on top of Erin's.
-    form = warned.context["form"]
+    form = warned.context_data["form"]
     again = {**data, "seen": form["seen"].value(), "assignee": form["assignee"].value()}
     eli_client.post(page_url(ticket), again)
     ticket.refresh_from_db()

@@ -1,0 +1,152 @@
+"""The Jinja2 environment of the ``jinja2`` template engine (settings' TEMPLATES).
+
+The agent workspace's pages (``jinja2_templates/tickets/workspace/``) render
+through it: Django's template language spent milliseconds of CPU a page
+resolving tags, variables, translations and includes, and a page may spend only
+about 2 ms above a signed-in no-op. The environment gives those pages what the
+Django templates they replaced had, and writes the same HTML:
+
+- autoescaping, always on, with Django's entities: ``finalize`` escapes every
+  ``{{ }}`` value that is not already safe with ``html.escape`` (``&#x27;`` and
+  ``&quot;``, where MarkupSafe would write ``&#39;`` and ``&#34;``). Values with
+  ``__html__`` (Django's ``SafeString``, forms, bound fields, media, our own
+  escaped fragments) are written as they are, exactly as Django's templates do;
+- ``{% trans %}`` and ``_()`` (``translate``, remembered per language) through
+  Django's ``gettext``/``ngettext``, newstyle: the translation's own text is
+  markup, as a translated literal is in Django's templates, and its variables
+  are escaped by MarkupSafe, with its entities unless a variable comes through
+  ``|e`` (which writes Django's, like ``finalize``): user text in a
+  ``{% trans %}`` takes ``|e``;
+- the few Django filters and tags the pages use, as filters and globals
+  (``date`` after the templates' conversion to the current zone, ``capfirst``,
+  ``linebreaksbr``, ``json_script``, ``url``, ``now_formatted``, the current
+  language and zone);
+- a missing variable writes nothing, as in Django's templates.
+
+No context processor runs for this engine: a view passes what its page shows.
+"""
+
+from collections.abc import Callable
+from datetime import datetime
+from html import escape
+from typing import Any
+
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.template import defaultfilters
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.html import json_script
+from jinja2 import Environment, Undefined
+from markupsafe import Markup
+
+
+def escape_like_django(value: Any) -> Any:
+    """A ``{{ }}`` value escaped as Django's ``conditional_escape`` would.
+
+    Jinja2 still escapes what this returns; a ``Markup`` passes through unchanged.
+    """
+    if hasattr(value, "__html__"):
+        return value
+    return Markup(escape(str(value)))  # noqa: S704 - escaped on this line
+
+
+def date(value: Any, format_string: str | None = None) -> str:
+    """Django's ``date`` filter, after its conversion to the current time zone."""
+    local = timezone.template_localtime(value)  # type: ignore[attr-defined]
+    return defaultfilters.date(local, format_string)
+
+
+def now_formatted(format_string: str) -> str:
+    """What Django's ``{% now %}`` tag writes: the current time in the current zone."""
+    current = datetime.now(tz=timezone.get_current_timezone())
+    return defaultfilters.date(current, format_string)
+
+
+def url(name: str, *args: Any) -> str:
+    """Django's ``{% url %}`` with positional arguments."""
+    return reverse(name, args=args)
+
+
+# (language, literal) -> what ``_(literal)`` writes; see ``translate``.
+_TRANSLATED: dict[tuple[str | None, str], Markup] = {}
+TRANSLATED_MAX = 2000
+# The settings that change what Django's gettext answers (as django.test.signals
+# knows them), and INSTALLED_APPS, whose locale folders hold catalogues too.
+TRANSLATION_SETTINGS = frozenset(
+    {"LANGUAGES", "LANGUAGE_CODE", "LOCALE_PATHS", "USE_I18N", "INSTALLED_APPS"}
+)
+
+
+def translate(message: str, **variables: Any) -> Markup:
+    """The templates' ``_()``: Jinja2's newstyle ``_``, remembered per language.
+
+    Jinja2's own ``_`` goes through three context calls, Django's ``gettext`` and
+    a format for each of the 50-70 literals of a page. What a literal becomes
+    depends only on the active language and the catalogues, which Django loads
+    once per process, so the result (the same ``Markup``, formatted as newstyle
+    does) is kept under (language, literal). The memo is emptied when a setting
+    that changes the catalogues changes (``override_settings`` in tests), and
+    before it would pass ``TRANSLATED_MAX`` entries (should a template ever
+    translate a variable). With variables it translates and formats every time.
+    """
+    if variables:
+        return Markup(translation.gettext(message)) % variables  # noqa: S704
+    key = (translation.get_language(), message)
+    try:
+        return _TRANSLATED[key]
+    except KeyError:
+        pass
+    if len(_TRANSLATED) >= TRANSLATED_MAX:
+        _TRANSLATED.clear()
+    # A translation's text is markup, as in Jinja2's newstyle gettext.
+    result = _TRANSLATED[key] = Markup(translation.gettext(message)) % {}  # noqa: S704
+    return result
+
+
+@receiver(setting_changed)
+def _forget_translations(*, setting: str, **kwargs: Any) -> None:
+    if setting in TRANSLATION_SETTINGS:
+        _TRANSLATED.clear()
+
+
+FILTERS: dict[str, Callable[..., Any]] = {
+    "e": escape_like_django,
+    "escape": escape_like_django,
+    "date": date,
+    # Django's filters themselves: they keep a safe input safe and escape the rest.
+    "capfirst": defaultfilters.capfirst,
+    "linebreaksbr": defaultfilters.linebreaksbr,
+    "json_script": json_script,
+}
+GLOBALS: dict[str, Callable[..., Any]] = {
+    "url": url,
+    "now_formatted": now_formatted,
+    "get_language": translation.get_language,
+    "get_language_bidi": translation.get_language_bidi,
+    "get_current_timezone": timezone.get_current_timezone,
+}
+
+
+def environment(**options: Any) -> Environment:
+    """The engine's environment (``OPTIONS["environment"]`` in TEMPLATES)."""
+    # Always autoescaped, whatever the settings say.
+    options.pop("autoescape", None)
+    # Django's templates keep a file's last newline; so do ours.
+    options.setdefault("keep_trailing_newline", True)
+    # A missing value writes nothing, as in Django's templates, under DEBUG too
+    # (where the backend would pick DebugUndefined, which writes "{{ name }}").
+    options["undefined"] = Undefined
+    extensions = [*options.pop("extensions", []), "jinja2.ext.i18n"]
+    env = Environment(
+        autoescape=True,
+        finalize=escape_like_django,
+        extensions=extensions,
+        **options,
+    )
+    env.install_gettext_translations(translation, newstyle=True)  # type: ignore[attr-defined]
+    env.filters.update(FILTERS)
+    env.globals.update(GLOBALS)
+    # After the extension's own ``_``; {% trans %} blocks keep its gettext.
+    env.globals["_"] = translate
+    return env
