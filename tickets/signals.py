@@ -34,7 +34,10 @@ def _contact_changed(sender: type, instance: Contact, **kwargs: Any) -> None:
 
 
 def connect() -> None:
+    from .workspace import versions
     from .workspace.models import TicketAudit  # the workspace thread shows them
+
+    versions.connect()  # the queue's cached rows, options and saved views
 
     for signal in (post_save, post_delete):
         signal.connect(
