@@ -15,16 +15,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlencode
 
 from django.core.cache import cache
-from django.db.models import (
-    BooleanField,
-    Count,
-    ExpressionWrapper,
-    F,
-    Max,
-    Q,
-    QuerySet,
-    TextField,
-)
+from django.db.models import Count, F, Max, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.http import QueryDict
 from django.utils import timezone
@@ -261,9 +252,7 @@ class LiveRow(NamedTuple):
 # value, which cost more than the rest of this query's reading.
 _LIVE_SELECT = {
     "live_stamp": Cast("updated_at", TextField()),
-    "live_has_clock": ExpressionWrapper(
-        Q(first_response_due_at__isnull=False), output_field=BooleanField()
-    ),
+    "live_first_due": Cast("first_response_due_at", TextField()),  # read: is there
     "live_due": Cast("sla_due_at", TextField()),
     "live_at_risk": Cast("sla_at_risk_at", TextField()),
 }
@@ -281,8 +270,8 @@ def _aware(text: str | None) -> datetime | None:
 def live_rows(values: Iterable[tuple[Any, ...]]) -> list[LiveRow]:
     """``LiveRow``s of ``queue_tickets``' tuples."""
     return [
-        LiveRow(pk, stamp, has_clock, _aware(due), _aware(at_risk), best, breached)
-        for pk, stamp, has_clock, due, at_risk, best, breached in values
+        LiveRow(pk, stamp, first is not None, _aware(due), _aware(at_risk), *flags)
+        for pk, stamp, first, due, at_risk, *flags in values
     ]
 
 
