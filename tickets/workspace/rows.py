@@ -177,7 +177,10 @@ def rows_html(
     state = sla_rules.sla_state
     html = []
     for row in rows:
-        head, link, middle, tail = parts[row.pk]
+        row_parts = parts.get(row.pk)
+        if row_parts is None:
+            continue  # deleted since the page was read
+        head, link, middle, tail = row_parts
         due = row.sla_due_at
         badge = sla_cell(
             state(

@@ -338,3 +338,21 @@ def test_the_cached_staff_names_follow_a_rename(
         eli.save()
 
     assert (eli.pk, "Eli Renamed") in queue_page.staff_names()
+
+
+def test_a_ticket_deleted_while_the_page_is_read_is_left_out(
+    eli_client, settle, monkeypatch
+):
+    kept, gone = TicketFactory.create_batch(2)
+    settle()
+    real = queue_page.queues.queue_rows
+
+    def rows_after_a_delete(ids):
+        Ticket.objects.filter(pk=gone.pk).delete()
+        return real(ids)
+
+    monkeypatch.setattr(queue_page.queues, "queue_rows", rows_after_a_delete)
+    html = queue_html(eli_client)
+
+    assert f'data-id="{kept.pk}"' in html
+    assert f'data-id="{gone.pk}"' not in html
