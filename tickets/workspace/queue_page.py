@@ -159,6 +159,27 @@ def _rows_parts(
     return parts
 
 
+def _live_page(
+    query: queues.QueueQuery,
+    user: User,
+    *,
+    now: datetime,
+    counts: dict[str, int],
+) -> Page:
+    """The page of ``LiveRow``s the query asks for (the last one past the end)."""
+    tickets = queues.queue_tickets(query, user, now=now)
+    paginator = Paginator(tickets, queues.PAGE_SIZE)
+    if not query.is_filtered:
+        # The tab's count is the paginator's count: one query fewer per page.
+        paginator.count = counts[query.tab]  # type: ignore[misc]
+    page = paginator.get_page(query.page)
+    # A whole page, whatever the count says: the counts may lag others' changes
+    # (``tab_counts``), the rows must not (the paginator would stop at the count).
+    start = (page.number - 1) * queues.PAGE_SIZE
+    page.object_list = queues.live_rows(tickets[start : start + queues.PAGE_SIZE])
+    return page
+
+
 def queue_page(
     query: queues.QueueQuery,
     user: User,
@@ -167,14 +188,8 @@ def queue_page(
     counts: dict[str, int],
 ) -> QueuePage:
     """The queue's page of rows and the lists around it (see the module)."""
-    paginator = Paginator(queues.queue_tickets(query, user, now=now), queues.PAGE_SIZE)
-    if not query.is_filtered:
-        # The tab's count is the paginator's count: one query fewer per page.
-        paginator.count = counts[query.tab]  # type: ignore[misc]
-    page = paginator.get_page(query.page)
-    live = queues.live_rows(page.object_list)
-    page.object_list = live
-
+    page = _live_page(query, user, now=now, counts=counts)
+    live: list[queues.LiveRow] = page.object_list  # type: ignore[assignment]
     zone = timezone.get_current_timezone()
     zone_name, language = (
         timezone.get_current_timezone_name(),
