@@ -239,6 +239,7 @@ class LiveRow(NamedTuple):
     """
 
     pk: int
+    number: int
     stamp: str  # updated_at as the database writes it: moved by every shown change
     has_clock: bool
     sla_due_at: datetime | None
@@ -256,7 +257,7 @@ _LIVE_SELECT = {
     "live_due": Cast("sla_due_at", TextField()),
     "live_at_risk": Cast("sla_at_risk_at", TextField()),
 }
-LIVE_COLUMNS = ("pk", *_LIVE_SELECT, "sla_best_effort", "sla_breached")
+LIVE_COLUMNS = ("pk", "number", *_LIVE_SELECT, "sla_best_effort", "sla_breached")
 
 
 def _aware(text: str | None) -> datetime | None:
@@ -270,8 +271,8 @@ def _aware(text: str | None) -> datetime | None:
 def live_rows(values: Iterable[tuple[Any, ...]]) -> list[LiveRow]:
     """``LiveRow``s of ``queue_tickets``' tuples."""
     return [
-        LiveRow(pk, stamp, first is not None, _aware(due), _aware(at_risk), *flags)
-        for pk, stamp, first, due, at_risk, *flags in values
+        LiveRow(pk, n, stamp, first is not None, _aware(due), _aware(at_risk), *flags)
+        for pk, n, stamp, first, due, at_risk, *flags in values
     ]
 
 
