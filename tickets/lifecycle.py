@@ -248,11 +248,14 @@ def tickets_version_support_refresh() -> int:
     ):
         by_end.setdefault(support_end_for(version, rows), []).append(version)
     changed = 0
+    # updated_at too: the workspace queue's cached rows show the version's flag
+    # and are valid only while their ticket's updated_at is the one they read.
+    now = timezone.now()
     for end, versions in by_end.items():
         changed += (
             Ticket.objects.filter(version_reported__in=versions)
             .exclude(version_support_ends_on=end)
-            .update(version_support_ends_on=end)
+            .update(version_support_ends_on=end, updated_at=now)
         )
     return changed
 

@@ -38,6 +38,7 @@ def _contact_changed(sender: type, instance: Contact, **kwargs: Any) -> None:
 def connect() -> None:
     from scalr_support.accounts.models import User
 
+    from .workspace import versions
     from .workspace.macros import macros_changed
     from .workspace.models import Macro, TicketAudit  # the workspace thread shows them
 
@@ -45,6 +46,8 @@ def connect() -> None:
         signal.connect(macros_changed, sender=Macro, dispatch_uid=f"macros-{signal}")
     # A macro's assignee is set to null without a signal when the user is deleted.
     post_delete.connect(macros_changed, sender=User, dispatch_uid="macros-user")
+
+    versions.connect()  # the queue's cached rows, options and saved views
 
     for signal in (post_save, post_delete):
         signal.connect(

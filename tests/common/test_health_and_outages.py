@@ -110,6 +110,16 @@ def test_the_cache_misses_instead_of_failing_when_redis_is_down():
     cache.delete("releases")
 
 
+def test_the_cache_reuses_one_redis_client_and_takes_any_key(settings):
+    cache = ResilientRedisCache(settings.CACHES["default"]["LOCATION"], {})
+
+    cache.set("tab counts: user 7", {"open": 3})
+
+    assert cache.get("tab counts: user 7") == {"open": 3}
+    assert cache._cache.get_client() is cache._cache.get_client(write=True)
+    cache.delete("tab counts: user 7")
+
+
 def test_tasks_retry_named_transient_database_errors_only():
     from notifications.tasks import process_inbound
 

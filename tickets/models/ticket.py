@@ -112,13 +112,79 @@ class Ticket(models.Model):
                 name="ticket_sla_queue",
             ),
             # The workspace's open tabs (tickets.workspace.queues): a few thousand
-            # open tickets among all the solved and closed ones.
+            # open tickets among all the solved and closed ones, in the queue's
+            # whole order (sla_due_at ascending puts nulls last, as it asks), so a
+            # page is read in index order and the LIMIT stops the scan: no sort.
             models.Index(
-                fields=["priority", "sla_best_effort", "sla_due_at"],
-                name="ticket_open_queue",
+                fields=[
+                    "priority",
+                    "sla_best_effort",
+                    "sla_due_at",
+                    "created_at",
+                    "id",
+                ],
+                name="ticket_open_order",
                 condition=Q(
                     status__in=["new", "open", "waiting_on_customer", "on_hold"]
                 ),
+            ),
+            # "My open" and "Unassigned" (assignee IS NULL) in the same order.
+            models.Index(
+                fields=[
+                    "assignee",
+                    "priority",
+                    "sla_best_effort",
+                    "sla_due_at",
+                    "created_at",
+                    "id",
+                ],
+                name="ticket_assignee_order",
+                condition=Q(
+                    status__in=["new", "open", "waiting_on_customer", "on_hold"]
+                ),
+            ),
+            # Counting a tier's open tickets (the queue's tier filter) reads
+            # this, not the whole table.
+            models.Index(
+                fields=["organization"],
+                name="ticket_open_organization",
+                condition=Q(
+                    status__in=["new", "open", "waiting_on_customer", "on_hold"]
+                ),
+            ),
+            # The "Breaching soon" and "Breached" tabs (selectors'
+            # tickets_in_sla_state): each reads the few tickets in its state
+            # instead of every open ticket with a clock (then sorts those few).
+            models.Index(
+                fields=["sla_at_risk_at"],
+                name="ticket_open_at_risk",
+                condition=Q(
+                    status__in=["new", "open", "waiting_on_customer", "on_hold"],
+                    sla_best_effort=False,
+                    sla_breached=False,
+                ),
+            ),
+            models.Index(
+                fields=["sla_due_at"],
+                name="ticket_open_due",
+                condition=Q(
+                    status__in=["new", "open", "waiting_on_customer", "on_hold"],
+                    sla_best_effort=False,
+                ),
+            ),
+            models.Index(
+                fields=["id"],
+                name="ticket_open_breached",
+                condition=Q(
+                    status__in=["new", "open", "waiting_on_customer", "on_hold"],
+                    sla_breached=True,
+                ),
+            ),
+            # The "Solved/closed" tab's order, newest activity first.
+            models.Index(
+                fields=["-last_activity_at", "-id"],
+                name="ticket_done_order",
+                condition=Q(status__in=["solved", "closed"]),
             ),
         ]
         constraints = [

@@ -6,10 +6,10 @@ from f-strings of escaped values costs a small fraction. Every value from the
 database goes through ``html.escape`` (what Django's ``escape`` calls).
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta, tzinfo
 from html import escape
-from typing import cast
+from typing import NamedTuple, cast
 from urllib.parse import quote
 
 from django.urls import reverse
@@ -22,7 +22,7 @@ from tickets import sla_state as sla_rules
 from ..admin_policy import _flags as policy_flags
 from ..choices import Priority, Status
 from ..models import Ticket
-from .queues import QueueRow
+from .queues import LiveRow, QueueRow
 
 
 def absolute_time(value: datetime, zone: tzinfo | None = None) -> str:
@@ -88,47 +88,44 @@ def _flags_html(ticket: QueueRow) -> str:
     )
 
 
-def _sla_badge(
-    ticket: QueueRow,
-    *,
-    now: datetime,
-    sla_cell: Callable[[str | None, datetime | None, bool], str],
-) -> str:
-    """The row's SLA cell, from the state its annotated clock fields give."""
-    return sla_cell(
-        sla_rules.sla_state_of(ticket, now),
-        ticket.sla_due_at,
-        ticket.sla_best_effort,
-    )
+class RowParts(NamedTuple):
+    """A row's HTML around what each request adds: ``head + suffix + link +
+    suffix + middle + badge + tail``, where the suffix is the escaped view the
+    row's link carries (``?view=…``) and the badge is the live SLA cell.
 
-
-def queue_rows_html(
-    rows: Iterable[QueueRow], *, now: datetime, view: str
-) -> SafeString:
-    """The ``<tr>`` of each ticket, linking to its page with the view carried on.
-
-    Every value goes through ``html.escape`` (what Django's ``escape`` calls) into
-    an f-string: ``format_html`` per cell (a lazy-aware escape per argument) cost
-    most of the page's rendering. The SLA badge and flags are built escaped.
+    What is here depends on the ticket's own columns, its organisation's and
+    tier's names, its assignee's name, its last customer update, the time zone,
+    the language and the day (the version flag); never on the viewer otherwise,
+    nor on the current time, so it can be cached and shared (``queue_page``).
     """
-    zone = timezone.get_current_timezone()
+
+    head: str
+    link: str
+    middle: str
+    tail: str
+
+
+def row_parts_renderer(zone: tzinfo) -> Callable[[QueueRow], RowParts]:
+    """A function that writes a row's ``RowParts``, labels looked up once.
+
+    Every value goes through ``html.escape`` (what Django's ``escape`` calls)
+    into an f-string: ``format_html`` per cell (a lazy-aware escape per argument)
+    cost most of the page's rendering. The flags are built escaped.
+    """
     change = reverse("admin:tickets_ticket_change", args=[0])
     # Labels once per page: get_FOO_display() rebuilds its choices on every call.
     priorities = {value: escape(str(label)) for value, label in Priority.choices}
     statuses = {value: escape(str(label)) for value, label in Status.choices}
     select = _("Select #%(n)d")
-    suffix = f"?view={quote(view)}" if view else ""
     unassigned = f'<span class="quiet">{escape(_("Unassigned"))}</span>'
-    sla_cell = sla_cell_renderer(now, zone)
 
-    def row(ticket: QueueRow) -> str:
+    def parts(ticket: QueueRow) -> RowParts:
         pk = int(ticket.pk)
-        href = escape(change.replace("/0/", f"/{pk}/") + suffix)
+        href = escape(change.replace("/0/", f"/{pk}/"))
         tier_name, tier_slug = escape(ticket.tier_name), escape(ticket.tier_slug)
         org_name = escape(ticket.organization_name)
         subject = escape(ticket.subject)
         flags = _flags_html(ticket)
-        badge = _sla_badge(ticket, now=now, sla_cell=sla_cell)
         assignee = (
             escape(ticket.assignee_name)
             if ticket.assignee_id is not None
@@ -139,25 +136,64 @@ def queue_rows_html(
         status = escape(ticket.status)
         priority = int(ticket.priority)
         label = escape(select % {"n": ticket.number})
-        return (
-            f'<tr data-ws-row data-id="{pk}" data-href="{href}">'
-            f'<td><input type="checkbox" name="tickets" value="{pk}"'
+        return RowParts(
+            f'<tr data-ws-row data-id="{pk}" data-href="{href}',
+            f'"><td><input type="checkbox" name="tickets" value="{pk}"'
             f' aria-label="{label}"></td>'
             f'<td class="ws-num">{escape(str(ticket.number))}</td>'
-            f'<td class="ws-subject"><a href="{href}" title="{subject}">{subject}</a>'
+            f'<td class="ws-subject"><a href="{href}',
+            f'" title="{subject}">{subject}</a>'
             f"{flags}</td>"
             f'<td class="ws-org" title="{org_name} · {tier_name}">'
             f'<div class="ws-org-cell"><span class="ws-org-name">{org_name}</span> '
             f'<span class="ws-tier ws-tier-{tier_slug}">{tier_name}</span></div></td>'
             f'<td><span class="priority priority-{priority}">'
             f"{priorities[priority]}</span></td>"
-            f'<td class="ws-sla">{badge}</td>'
+            f'<td class="ws-sla">',
+            f"</td>"
             f'<td class="ws-status"><span class="ws-status-{status}">'
             f"{statuses[ticket.status]}</span></td>"
             f'<td class="ws-assignee">{assignee}</td>'
             f'<td class="ws-updated" title="{escape(absolute_time(updated, zone))}">'
-            f"{short}</td></tr>"
+            f"{short}</td></tr>",
         )
 
-    # Every piece above is escaped or built from escaped parts.
-    return SafeString("\n".join(row(ticket) for ticket in rows))
+    return parts
+
+
+def rows_html(
+    rows: Iterable[LiveRow],
+    parts: Mapping[int, Sequence[str]],
+    *,
+    now: datetime,
+    zone: tzinfo,
+    view: str,
+) -> SafeString:
+    """The ``<tr>`` of each ticket: its ``RowParts`` joined with the link's view
+    suffix and the SLA badge, which counts down from ``now`` (never cached).
+    """
+    suffix = escape(f"?view={quote(view)}") if view else ""
+    sla_cell = sla_cell_renderer(now, zone)
+    state = sla_rules.sla_state
+    html = []
+    for row in rows:
+        row_parts = parts.get(row.pk)
+        if row_parts is None:
+            continue  # deleted since the page was read
+        head, link, middle, tail = row_parts
+        due = row.sla_due_at
+        badge = sla_cell(
+            state(
+                now=now,
+                has_clock=row.has_clock,
+                best_effort=row.sla_best_effort,
+                breached=row.sla_breached,
+                due_at=due,
+                at_risk_at=row.sla_at_risk_at,
+            ),
+            due,
+            row.sla_best_effort,
+        )
+        html.append(f"{head}{suffix}{link}{suffix}{middle}{badge}{tail}")
+    # The parts, the suffix and the badge are all escaped or built from escaped parts.
+    return SafeString("\n".join(html))

@@ -10,8 +10,6 @@ from typing import Any, cast
 from django.contrib import messages
 from django.contrib.admin import ModelAdmin
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import (
     Http404,
     HttpRequest,
@@ -32,7 +30,7 @@ from scalr_support.accounts.models import User
 from scalr_support.common.errors import ServiceError
 from tickets.admin_sla import STATE_LABELS
 
-from ..models import SupportTier, Ticket
+from ..models import Ticket
 from . import bulk, presence, queues
 from .chrome import chrome_links
 from .collision import Seen, changes_since
@@ -41,7 +39,7 @@ from .forms import BulkForm, SaveViewForm, value_label
 from .links import queue_url
 from .models import SavedView
 from .page import ticket_page_context, ticket_page_submit
-from .rows import queue_rows_html
+from .queue_page import QueuePage, SavedViewItem, queue_page
 
 # The pages are Jinja2 templates (jinja2_templates/tickets/workspace/, the
 # settings' second TEMPLATES engine): Django's template language cost most of
@@ -81,10 +79,6 @@ def site_context(model_admin: ModelAdmin, request: HttpRequest) -> dict[str, Any
     }
 
 
-def saved_views_for(user: User) -> list[SavedView]:
-    return list(SavedView.objects.filter(Q(owner__isnull=True) | Q(owner=user)))
-
-
 def queue(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponse:
     """The queue: tabs with counts, filters, one page of tickets, bulk actions."""
     if not model_admin.has_view_permission(request):
@@ -93,14 +87,8 @@ def queue(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     query = queues.QueueQuery.from_params(request.GET)
     counts = queues.tab_counts(user, now=now)
-    tickets = queues.queue_tickets(query, user, now=now)
-    paginator = Paginator(tickets, queues.PAGE_SIZE)
-    if not query.is_filtered:
-        # The tab's count is the paginator's count: one query fewer per page.
-        paginator.count = counts[query.tab]  # type: ignore[misc]
-    page = paginator.get_page(query.page)
-    rows = queues.queue_rows(page.object_list)
-    saved = saved_views_for(user)
+    data = queue_page(query, user, now=now, counts=counts)
+    saved = data.saved_views
     current_params = query.params()
     context = {
         **site_context(model_admin, request),
@@ -125,12 +113,12 @@ def queue(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponse:
             }
             for view in saved
         ],
-        "page": page,
-        "rows": rows,
-        "rows_html": queue_rows_html(rows, now=now, view=current_params),
+        "page": data.page,
+        "rows": data.page.object_list,
+        "rows_html": data.rows_html,
         "current_params": current_params,
         "page_url_prefix": f"{queue_url(current_params)}&page=",
-        "options": _queue_options(query, user),
+        "options": _queue_options(query, user, data),
         "can_change": model_admin.has_change_permission(request),
         "can_save_views": user.has_perm("tickets.add_savedview"),
         "can_share_views": user.has_perm("tickets.share_savedview"),
@@ -141,15 +129,16 @@ def queue(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponse:
     )
 
 
-def _queue_options(query: queues.QueueQuery, user: User) -> dict[str, str]:
+def _queue_options(
+    query: queues.QueueQuery, user: User, data: QueuePage
+) -> dict[str, str]:
     """The filter and bulk bars' ``<option>``s, with the query's choices selected."""
-    staff = [(person.pk, person.display_name) for person in queues.staff_choices()]
-    tiers = SupportTier.objects.values_list("slug", "name")
+    staff = data.staff
     priorities = [(p.value, p.label) for p in queues.Priority]
     priority = "" if query.priority is None else str(query.priority)
     return {
         "priority_filter": options_html(priorities, priority),
-        "tier": options_html(tiers, query.tier),
+        "tier": options_html(data.tiers, query.tier),
         "assignee_filter": options_html(staff, query.assignee),
         "sla": options_html(STATE_LABELS.items(), query.sla),
         "bulk_action": options_html(bulk.ACTIONS.items()),
@@ -161,7 +150,7 @@ def _queue_options(query: queues.QueueQuery, user: User) -> dict[str, str]:
     }
 
 
-def _matching_view(saved: list[SavedView], query: queues.QueueQuery) -> bool:
+def _matching_view(saved: list[SavedViewItem], query: queues.QueueQuery) -> bool:
     params = query.params()
     return any(view.query == params for view in saved)
 

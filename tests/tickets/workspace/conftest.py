@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group
+from django.db import transaction
 from django.test import Client
 
 from scalr_support.accounts.groups import SUPPORT_ENGINEER, SUPPORT_MANAGER
@@ -13,6 +14,26 @@ from tests.conftest import signed_in
 from tests.factories import ContactFactory, StaffFactory
 from tickets import services
 from tickets.models import Contact, Ticket
+from tickets.workspace import versions
+
+
+@pytest.fixture
+def settle_queue_caches(settle_cache_bumps: Callable[[], None]) -> Callable[[], None]:
+    """Commit, as far as the caches can tell: run the version bumps the set-up
+    left waiting (a test's transaction never commits; until then the queue
+    neither reads nor stores what they version)."""
+
+    def settle() -> None:
+        settle_cache_bumps()
+        for (
+            _savepoints,
+            callback,
+            _robust,
+        ) in transaction.get_connection().run_on_commit:
+            if isinstance(callback, versions._Bump) and not callback.done:
+                callback()
+
+    return settle
 
 
 @pytest.fixture

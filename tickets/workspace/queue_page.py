@@ -1,0 +1,237 @@
+"""The queue page's data: a page of rows as HTML, the option lists, saved views.
+
+Per request the queue reads its page of tickets (``LiveRow``: order, SLA fields,
+``updated_at``) and then, in one cache round trip, every row's cached HTML,
+the staff and tier lists and the user's saved views. Only what is missing or
+stale is read from the database and rendered, and stored in one more round
+trip. What invalidates what:
+
+- a row's parts (``rows.RowParts``): keyed by ticket, ``ROW_FORMAT``, time
+  zone and language; valid while the ticket's ``updated_at`` (moved by every
+  write of a shown column and by every comment), the ``versions.NAMES`` stamp
+  (organisation, tier and staff names; see there) and the day (the version
+  flag) are those it was rendered under. The SLA badge and the view the row's
+  link carries are added per request, never cached.
+- the staff and tier lists: the ``versions.NAMES`` stamp.
+- a user's saved views: the ``versions.SAVED_VIEWS`` stamp.
+
+Nothing here is per viewer except the saved views, whose key holds the user.
+A thread whose open transaction will bump a stamp reads and stores nothing
+under it: it sees its own uncommitted rows.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, NamedTuple, TypeVar
+
+from django.core.cache import cache
+from django.core.paginator import Page, Paginator
+from django.db.models import Q
+from django.utils import timezone, translation
+from django.utils.safestring import SafeString
+
+from scalr_support.accounts.models import User
+
+from ..models import SupportTier
+from . import queues, versions
+from .models import SavedView
+from .rows import RowParts, row_parts_renderer, rows_html
+
+ROW_FORMAT = "1"  # change with the markup of rows.RowParts: old entries then miss
+ENTRY_SECONDS = 6 * 3600  # bounds how long unused entries take up the cache
+STAFF_KEY = "workspace:staff"
+TIERS_KEY = "workspace:tiers"
+
+T = TypeVar("T")
+
+
+class SavedViewItem(NamedTuple):
+    """A saved view as the queue shows it (``SavedView``'s fields it reads)."""
+
+    name: str
+    query: str
+    is_shared: bool
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    page: Page  # of LiveRow
+    rows_html: SafeString
+    staff: list[tuple[int, str]]  # (id, display name), by name
+    tiers: list[tuple[str, str]]  # (slug, name)
+    saved_views: list[SavedViewItem]
+
+
+def _row_key(pk: int, zone: str, language: str) -> str:
+    return f"workspace:row:{ROW_FORMAT}:{pk}:{zone}:{language}"
+
+
+def _views_key(user: User) -> str:
+    return f"workspace:saved-views:{user.pk}"
+
+
+def staff_names_read() -> list[tuple[int, str]]:
+    """Everyone a ticket can be assigned to as (id, display name), by name."""
+    return [(person.pk, person.display_name) for person in queues.staff_choices()]
+
+
+def tiers_read() -> list[tuple[str, str]]:
+    return list(SupportTier.objects.values_list("slug", "name"))
+
+
+def saved_views_read(user: User) -> list[SavedViewItem]:
+    """The shared views and the user's own, in their order."""
+    return [
+        SavedViewItem(name, query, owner_id is None)
+        for name, query, owner_id in SavedView.objects.filter(
+            Q(owner__isnull=True) | Q(owner=user)
+        ).values_list("name", "query", "owner_id")
+    ]
+
+
+def staff_names() -> list[tuple[int, str]]:
+    """``staff_names_read``, cached under the ``versions.NAMES`` stamp (for pages
+    that need only this list, such as the ticket page's assignee field)."""
+    if versions.pending(versions.NAMES):
+        return staff_names_read()
+    found = cache.get_many([versions.NAMES, STAFF_KEY])
+    stamp = versions.current(found, versions.NAMES)
+    entry = found.get(STAFF_KEY)
+    if isinstance(entry, tuple) and entry[0] == stamp:
+        return entry[1]  # type: ignore[no-any-return]
+    staff = staff_names_read()
+    cache.set(STAFF_KEY, (stamp, staff), ENTRY_SECONDS)
+    return staff
+
+
+class _Lookup:
+    """Versioned entries read in one ``get_many`` and written in one ``set_many``.
+
+    An entry is ``(stamp, value)``; it counts only while its stamp is the
+    current one, read in the same round trip. A stamp of None (this thread will
+    bump it on commit) reads and stores nothing.
+    """
+
+    def __init__(self, found: dict[str, Any]) -> None:
+        self.found = found
+        self.stores: dict[str, Any] = {}
+
+    def value(self, key: str, stamp: str | None, read: Callable[[], T]) -> T:
+        entry = self.found.get(key)
+        if stamp is not None and isinstance(entry, tuple) and entry[:1] == (stamp,):
+            return entry[1]  # type: ignore[no-any-return]
+        value = read()
+        if stamp is not None:
+            self.stores[key] = (stamp, value)
+        return value
+
+
+def _rows_parts(
+    live: list[queues.LiveRow],
+    found: dict[str, Any],
+    keys: dict[int, str],
+    stamps: dict[int, str] | None,
+    stores: dict[str, Any],
+) -> dict[int, RowParts | list[str]]:
+    """Every row's parts: from the cache where current, else rendered and kept in
+    ``stores`` (unless ``stamps`` is None: this thread's names are uncommitted).
+
+    An entry is one string, its stamp and the four parts separated by NUL (which
+    no database text holds): unpickling a string costs a tenth of a tuple's.
+    """
+    parts: dict[int, RowParts | list[str]] = {}
+    missing = []
+    for row in live:
+        entry = found.get(keys[row.pk]) if stamps is not None else None
+        if isinstance(entry, str):
+            stamp, *cached = entry.split("\0")
+            if stamp == stamps[row.pk] and len(cached) == 4:  # type: ignore[index]
+                parts[row.pk] = cached
+                continue
+        missing.append(row.pk)
+    if missing:
+        render = row_parts_renderer(timezone.get_current_timezone())
+        for pk, shown in queues.queue_rows(missing).items():
+            parts[pk] = rendered = render(shown)
+            if stamps is not None:
+                stores[keys[pk]] = "\0".join((stamps[pk], *rendered))
+    return parts
+
+
+def _live_page(
+    query: queues.QueueQuery,
+    user: User,
+    *,
+    now: datetime,
+    counts: dict[str, int],
+) -> Page:
+    """The page of ``LiveRow``s the query asks for (the last one past the end)."""
+    tickets = queues.queue_tickets(query, user, now=now)
+    paginator = Paginator(tickets, queues.PAGE_SIZE)
+    if not query.is_filtered:
+        # The tab's count is the paginator's count: one query fewer per page.
+        paginator.count = counts[query.tab]  # type: ignore[misc]
+    page = paginator.get_page(query.page)
+    # A whole page, whatever the count says: the counts may lag others' changes
+    # (``tab_counts``), the rows must not (the paginator would stop at the count).
+    start = (page.number - 1) * queues.PAGE_SIZE
+    page.object_list = queues.live_rows(tickets[start : start + queues.PAGE_SIZE])
+    return page
+
+
+def queue_page(
+    query: queues.QueueQuery,
+    user: User,
+    *,
+    now: datetime,
+    counts: dict[str, int],
+) -> QueuePage:
+    """The queue's page of rows and the lists around it (see the module)."""
+    page = _live_page(query, user, now=now, counts=counts)
+    live: list[queues.LiveRow] = page.object_list  # type: ignore[assignment]
+    zone = timezone.get_current_timezone()
+    zone_name, language = (
+        timezone.get_current_timezone_name(),
+        translation.get_language(),
+    )
+    keys = {row.pk: _row_key(row.pk, zone_name, language) for row in live}
+    views_key = _views_key(user)
+    names_pending = versions.pending(versions.NAMES)
+    views_pending = versions.pending(versions.SAVED_VIEWS)
+    lookup = _Lookup(
+        cache.get_many(
+            [
+                versions.NAMES,
+                versions.SAVED_VIEWS,
+                STAFF_KEY,
+                TIERS_KEY,
+                views_key,
+                *keys.values(),
+            ]
+        )
+    )
+    names = None if names_pending else versions.current(lookup.found, versions.NAMES)
+    views = (
+        None if views_pending else versions.current(lookup.found, versions.SAVED_VIEWS)
+    )
+    day = now.date().isoformat()
+    stamps = (
+        None
+        if names is None
+        else {row.pk: f"{row.stamp}|{names}|{day}" for row in live}
+    )
+    parts = _rows_parts(live, lookup.found, keys, stamps, lookup.stores)
+
+    staff = lookup.value(STAFF_KEY, names, staff_names_read)
+    tiers = lookup.value(TIERS_KEY, names, tiers_read)
+    saved = lookup.value(views_key, views, lambda: saved_views_read(user))
+    if lookup.stores:
+        cache.set_many(lookup.stores, ENTRY_SECONDS)
+    return QueuePage(
+        page=page,
+        rows_html=rows_html(live, parts, now=now, zone=zone, view=query.params()),
+        staff=staff,
+        tiers=tiers,
+        saved_views=saved,
+    )
