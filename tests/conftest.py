@@ -56,14 +56,22 @@ def settle_cache_bumps(db: None) -> Callable[[], None]:
     A test runs in one transaction that never commits, so the contacts and tickets
     its fixtures made keep their organisation's version bump pending; like any
     writer, the thread then neither reads nor stores that organisation's cached
-    fragments. Calling the returned function is that commit.
+    fragments. Calling the returned function is that commit, for the
+    organisations' versions and the workspace's stamps (``versions``: the staff
+    the fixtures made leave ``NAMES`` pending).
     """
+    from django.db import transaction
+
     from tickets import cache as ticket_cache
+    from tickets.workspace import versions
 
     def settle() -> None:
         bumps = ticket_cache._current_bumps()
         if bumps is not None:
             bumps()
+        for entry in transaction.get_connection().run_on_commit:
+            if isinstance(entry[1], versions._Bump) and not entry[1].done:
+                entry[1]()
 
     return settle
 

@@ -120,11 +120,23 @@ def organization_changed(organization_id: int) -> None:
 
 @dataclass(frozen=True)
 class Fragment:
-    """A fragment to fetch: its name, what its content depends on, its renderer."""
+    """A fragment to fetch: its name, what its content depends on, its renderer.
+
+    ``stamps`` are cache keys of version stamps (besides the organisation's) the
+    content depends on: an entry counts only while each holds the value it held
+    when the entry was rendered, read in the same round trip. ``cacheable`` False
+    (this thread's open transaction will bump one of them) renders the fragment
+    without reading or storing an entry. ``timeout`` is how long an entry is kept
+    (None: ``STALE_AFTER``); longer only when every change the content shows bumps
+    the version or a stamp, or changes its ``parts``.
+    """
 
     name: str
     parts: tuple[Any, ...]
     render: Callable[[], Any]
+    timeout: int | None = None
+    stamps: tuple[str, ...] = ()
+    cacheable: bool = True
 
 
 def _fragment_key(organization_id: int, name: str, parts: tuple[Any, ...]) -> str:
@@ -161,27 +173,47 @@ def fragments(
         found = cache.get_many(list(also)) if also else {}
         return [f.render() for f in wanted], found
     version_key = _version_key(organization_id)
-    found = cache.get_many([version_key, *keys, *also])
+    stamp_keys = [k for f in wanted for k in f.stamps if k not in also]
+    found = cache.get_many([version_key, *keys, *stamp_keys, *also])
     version = found.get(version_key) or organization_version(organization_id)
     contents: list[Any] = []
-    missed: dict[str, Any] = {}
+    missed: dict[int, dict[str, Any]] = {}
     for spec, key in zip(wanted, keys, strict=True):
         entry = found.pop(key, None)
-        if isinstance(entry, tuple) and entry[0] == version:
-            contents.append(entry[1])
+        if not spec.cacheable:
+            contents.append(spec.render())
             continue
-        # The version was read before rendering: a write that lands meanwhile
-        # bumps it, and this entry, stored under the old one, is never served.
+        # The version and stamps were read before rendering: a write that lands
+        # meanwhile bumps one, and this entry, stored under the old, is never served.
+        valid = (version, *(_stamp(found, k) for k in spec.stamps))
+        if isinstance(entry, tuple) and entry[:-1] == valid:
+            contents.append(entry[-1])
+            continue
         content = spec.render()
-        missed[key] = (version, content)
+        timeout = STALE_AFTER if spec.timeout is None else spec.timeout
+        missed.setdefault(timeout, {})[key] = (*valid, content)
         contents.append(content)
-    if len(missed) == 1:
-        ((key, entry),) = missed.items()
-        cache.set(key, entry, STALE_AFTER)
-    elif missed:
-        cache.set_many(missed, STALE_AFTER)
+    for timeout, entries in missed.items():
+        if len(entries) == 1:
+            ((key, entry),) = entries.items()
+            cache.set(key, entry, timeout)
+        else:
+            cache.set_many(entries, timeout)
     found.pop(version_key, None)
+    for key in stamp_keys:
+        found.pop(key, None)
     return contents, found
+
+
+def _stamp(found: dict[str, Any], key: str) -> str:
+    """The stamp ``key``'s value from ``found``, created (never reset) if missing."""
+    stamp = found.get(key)
+    if stamp is None:
+        stamp = str(time.time_ns())
+        if not cache.add(key, stamp, timeout=None):
+            stamp = cache.get(key) or stamp
+        found[key] = stamp
+    return str(stamp)
 
 
 def fragment(

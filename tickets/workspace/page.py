@@ -22,16 +22,24 @@ from ..cache import Fragment, fragments
 from ..choices import ACTIVE_STATUSES, Status
 from ..models import Contact, Ticket
 from ..selectors import ticket_page_thread
-from . import presence, queues
+from . import presence, queues, versions
 from .collision import Change, Seen, changes_since
 from .forms import TicketPageForm
 from .links import queue_url, ticket_url
 from .macros import macro_cache_keys, macros_for_ticket
 from .models import AuditAction, TicketAudit
-from .page_form import ShownForm, ticket_page_form_shown
+from .page_form import (
+    STAFF_CACHE_KEYS,
+    ShownForm,
+    staff_options,
+    ticket_page_form_shown,
+)
 from .saving import SessionOffer, ticket_page_save
 
 OTHER_TICKETS_SHOWN = 8
+# How long a thread entry is kept: every change it shows replaces its version,
+# its NAMES stamp or its key, so this only bounds what unused entries occupy.
+THREAD_SECONDS = 6 * 3600
 # Audit rows the thread shows; priority changes and notes have their own entries.
 THREAD_AUDIT = (AuditAction.STATUS, AuditAction.ASSIGNEE, AuditAction.SCOPE)
 
@@ -63,8 +71,11 @@ def _thread_fragment(ticket: Ticket, user: User) -> Fragment:
     It is the same for all staff (they all read internal notes) and holds no
     per-viewer part: the form, the CSRF token and presence are rendered around it.
     Valid under the organisation's version (bumped on commit of any write to the
-    ticket, its comments, priority changes, files, sessions or audit rows) and the
-    ticket's ``updated_at`` (moved by every service write and by the auto-close).
+    ticket, its comments, priority changes, files, sessions or audit rows), the
+    ticket's ``updated_at`` (moved by every service write and by the auto-close)
+    and the ``versions.NAMES`` stamp (the people it names: their names, email and
+    staff flag). It shows only absolute times (in the key's time zone), so nothing
+    but those changes it: it is kept ``THREAD_SECONDS``, not ``STALE_AFTER``.
     """
     if not user.is_staff:
         raise PermissionError("the workspace thread includes internal notes")
@@ -80,7 +91,15 @@ def _thread_fragment(ticket: Ticket, user: User) -> Fragment:
             },
         )
 
-    return Fragment("ws-thread", (ticket.pk, ticket.updated_at.isoformat()), render)
+    return Fragment(
+        "ws-thread",
+        (ticket.pk, ticket.updated_at.isoformat()),
+        render,
+        timeout=THREAD_SECONDS,
+        stamps=(versions.NAMES,),
+        # This thread's uncommitted people are for nobody else's eyes.
+        cacheable=not versions.pending(versions.NAMES),
+    )
 
 
 def _side_fragment(ticket: Ticket) -> Fragment:
@@ -174,10 +193,12 @@ def ticket_page_context(
     (thread, side), found = fragments(
         organization_id=ticket.organization_id,
         wanted=[_thread_fragment(ticket, user), _side_fragment(ticket)],
-        also=[presence_key, *macro_keys],
+        also=[presence_key, *macro_keys, *STAFF_CACHE_KEYS],
     )
     shown: TicketPageForm | ShownForm = (
-        ticket_page_form_shown(ticket, view=view) if form is None else form
+        ticket_page_form_shown(ticket, view=view, staff=staff_options(found))
+        if form is None
+        else form
     )
     return {
         "title": f"{ticket.reference} {ticket.subject}",

@@ -13,7 +13,10 @@ of the page. What the unbound form shows is in two parts:
   every request by the same widgets, with the values a bound field would give
   them (the selects' tags and options are rendered once too, and joined around
   the ticket's choice: ``forms.SelectParts``), and the assignee options from
-  ``queues.staff_choices()``.
+  ``queue_page.staff_names()``'s cached list (``staff_options``: read in the
+  page's one ``get_many``, valid under the ``versions.NAMES`` stamp, which a new,
+  renamed or deactivated staff member bumps), their HTML kept per process for
+  the stamp and language it was built under.
 
 ``ShownForm`` and ``ShownField`` answer what the templates read of a form and
 its bound fields (the same names, methods where Django has methods), so the
@@ -27,13 +30,19 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from django import forms
+from django.core.cache import cache
 from django.forms.utils import ErrorDict, ErrorList
 from django.utils import translation
 from django.utils.safestring import SafeString
 
 from ..models import Ticket
+from . import versions
 from .collision import Seen
-from .forms import SelectParts, TicketPageForm, option_parts, staff_options
+from .forms import Option, SelectParts, TicketPageForm, option_parts
+from .queue_page import ENTRY_SECONDS, STAFF_KEY, staff_names_read
+
+# What ``staff_options`` reads from the page's ``get_many``.
+STAFF_CACHE_KEYS = (versions.NAMES, STAFF_KEY)
 
 # Shown alike on every ticket: rendered once per process and language.
 SAME_FOR_ALL = (
@@ -168,6 +177,8 @@ class _Prototype:
 
 
 _prototypes: dict[str, _Prototype] = {}
+# The assignee options' HTML by language: (the NAMES stamp, the options).
+_staff_html: dict[str, tuple[str, tuple[Option, ...]]] = {}
 
 
 def _widget_of(field: forms.BoundField) -> _Widget:
@@ -236,11 +247,43 @@ def _prototype() -> _Prototype:
     return prototype
 
 
-def ticket_page_form_shown(ticket: Ticket, *, view: str) -> ShownForm:
+def staff_options(found: dict[str, Any]) -> tuple[Option, ...]:
+    """The assignee select's options: "Unassigned", then the staff by name.
+
+    ``found`` is what the page's ``get_many`` read of ``STAFF_CACHE_KEYS``: the
+    list ``queue_page.staff_names()`` keeps (the same entry, under the same
+    ``versions.NAMES`` stamp), read from the database and stored when missing
+    or stale. The options' HTML is kept per language for the stamp it was built
+    under. A thread whose open transaction will bump the stamp sees its own
+    uncommitted users: it reads the list and keeps nothing.
+    """
+    empty_label = _prototype().assignee_empty_label
+    if versions.pending(versions.NAMES):
+        return option_parts([("", empty_label), *staff_names_read()])
+    stamp = versions.current(found, versions.NAMES)
+    language = translation.get_language() or ""
+    built = _staff_html.get(language)
+    if built is not None and built[0] == stamp:
+        return built[1]
+    entry = found.get(STAFF_KEY)
+    if isinstance(entry, tuple) and entry[0] == stamp:
+        staff = entry[1]
+    else:
+        staff = staff_names_read()
+        cache.set(STAFF_KEY, (stamp, staff), ENTRY_SECONDS)
+    options = option_parts([("", empty_label), *staff])
+    _staff_html[language] = (stamp, options)
+    return options
+
+
+def ticket_page_form_shown(
+    ticket: Ticket, *, view: str, staff: tuple[Option, ...]
+) -> ShownForm:
     """The form a GET of the ticket page shows, as ``TicketPageForm`` renders it.
 
     The same values as ``TicketPageForm(instance=ticket, initial={"seen": ...,
-    "view": view})``: the model's fields as ``model_to_dict`` reads them.
+    "view": view})``: the model's fields as ``model_to_dict`` reads them;
+    ``staff`` are the assignee options (``staff_options``).
     """
     prototype = _prototype()
     widgets = prototype.per_ticket
@@ -254,7 +297,6 @@ def ticket_page_form_shown(ticket: Ticket, *, view: str) -> ShownForm:
     }
     fields = {name: widgets[name].render(value) for name, value in values.items()}
     assignee = widgets["assignee"]
-    staff = option_parts(staff_options(prototype.assignee_empty_label))
     fields["assignee"] = assignee.shown(
         ticket.assignee_id,
         cast(SelectParts, assignee.select).html(ticket.assignee_id, staff),

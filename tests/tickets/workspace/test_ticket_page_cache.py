@@ -12,11 +12,12 @@ from unittest import mock
 
 import pytest
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from tests.conftest import signed_in
 from tests.factories import CommentFactory, StaffFactory, TicketFactory
+from tickets import cache as ticket_cache
 from tickets import services
 from tickets.models import Macro
 from tickets.workspace import bulk, page
@@ -148,6 +149,103 @@ def test_a_new_staff_member_can_be_assigned_at_once(
     )
 
 
+def cached_thread(client, ticket):
+    """Whether the page now takes its thread from the cache (no comment query)."""
+    with CaptureQueriesContext(connection) as queries:
+        html(client, ticket)
+    return not any("tickets_comment" in q["sql"] for q in queries.captured_queries)
+
+
+def test_a_renamed_engineer_shows_at_once_in_the_thread_and_the_select(
+    eli_client,
+    erin,
+    file_ticket,
+    django_capture_on_commit_callbacks,
+    settle_cache_bumps,
+):
+    """The thread and the assignee options are kept under the NAMES stamp."""
+    ticket = file_ticket()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.comment_create(ticket=ticket, author=erin, body="Looking at it")
+    ticket.refresh_from_db()
+    settle_cache_bumps()
+    before = html(eli_client, ticket)
+    assert cached_thread(eli_client, ticket)
+    assert f'<option value="{erin.pk}">Erin Other</option>' in before
+    assert "<strong>Erin Other</strong>" in before
+
+    with django_capture_on_commit_callbacks(execute=True):
+        erin.last_name = "Renamed"
+        erin.save(update_fields=["last_name"])
+    after = html(eli_client, ticket)
+
+    assert "Erin Other" not in after
+    assert f'<option value="{erin.pk}">Erin Renamed</option>' in after
+    assert "<strong>Erin Renamed</strong>" in after
+
+
+def test_a_rename_not_yet_committed_is_shown_to_its_writer_only(
+    eli_client,
+    erin,
+    file_ticket,
+    django_capture_on_commit_callbacks,
+    settle_cache_bumps,
+):
+    """A rename rolled back never reaches the cache: it was never stored."""
+    ticket = file_ticket()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.comment_create(ticket=ticket, author=erin, body="Looking at it")
+    ticket.refresh_from_db()
+    settle_cache_bumps()
+    html(eli_client, ticket)
+    assert cached_thread(eli_client, ticket)
+
+    shown = []
+
+    def rename_then_fail():
+        with transaction.atomic():
+            erin.last_name = "Uncommitted"
+            erin.save(update_fields=["last_name"])
+            shown.append(html(eli_client, ticket))
+            raise RuntimeError("rolled back")
+
+    with pytest.raises(RuntimeError):
+        rename_then_fail()
+    (pending,) = shown
+    after = html(eli_client, ticket)
+
+    assert "<strong>Erin Uncommitted</strong>" in pending
+    assert f'<option value="{erin.pk}">Erin Uncommitted</option>' in pending
+    assert "Uncommitted" not in after
+    assert "<strong>Erin Other</strong>" in after
+
+
+def test_the_thread_is_kept_longer_than_the_side_panel(
+    eli_client, file_ticket, settle_cache_bumps, monkeypatch
+):
+    """Only the side panel shows time-driven text: it alone expires soon."""
+    ticket = file_ticket()
+    settle_cache_bumps()
+    timeouts = {}
+    real_set, real_set_many = cache.set, cache.set_many
+
+    def set_many(entries, timeout=None, **kwargs):
+        for key in entries:
+            timeouts[(key.split(":")[2:3] or [key])[0]] = timeout
+        return real_set_many(entries, timeout, **kwargs)
+
+    def set_one(key, value, timeout=None, **kwargs):
+        timeouts[(key.split(":")[2:3] or [key])[0]] = timeout
+        return real_set(key, value, timeout, **kwargs)
+
+    monkeypatch.setattr(cache, "set_many", set_many)
+    monkeypatch.setattr(cache, "set", set_one)
+    html(eli_client, ticket)
+
+    assert timeouts["ws-thread"] == page.THREAD_SECONDS
+    assert timeouts["ws-side"] == ticket_cache.STALE_AFTER
+
+
 @pytest.mark.parametrize("comments", [1, 30])
 def test_queries_are_constant_in_thread_length_cold_and_warm(
     eli, alice, django_assert_max_num_queries, settle_cache_bumps, comments
@@ -162,8 +260,8 @@ def test_queries_are_constant_in_thread_length_cold_and_warm(
 
     with django_assert_max_num_queries(15):
         cold = client.get(page_url(ticket))
-    # Session, user, the ticket, the staff list (permissions come from the cache).
-    with django_assert_max_num_queries(4):
+    # Session, user, the ticket (permissions and the staff list come from the cache).
+    with django_assert_max_num_queries(3):
         warm = client.get(page_url(ticket))
 
     assert cold.status_code == warm.status_code == 200
@@ -226,7 +324,7 @@ def test_the_shown_form_renders_as_the_real_form_token_for_token(
     assigned.save(update_fields=["scope_exclusion"])
     low = file_ticket("No session at P4", priority=4)
 
-    def real_form(ticket, *, view):
+    def real_form(ticket, *, view, staff):
         return TicketPageForm(
             instance=ticket, initial={"seen": Seen.of(ticket).token(), "view": view}
         )
