@@ -7,8 +7,10 @@ of the page. What the unbound form shows is in two parts:
 * the fields every ticket shows alike (the reply box, the radios, the file input,
   the session fields, the reason): rendered once per process and language from a
   real ``TicketPageForm``, and kept; they depend on nothing but the code and the
-  language, so a deploy (a new process) is what replaces them. Their labels and
-  help texts are the fields' own lazy strings, read when the page renders.
+  language, so a deploy (a new process) is what replaces them. Every field's
+  label, help text and radio labels are kept translated for that language too
+  (``_text``), as the page would read them (a change of the settings that
+  change the catalogues, as tests make, empties what is kept).
 * the fields that show the ticket (``seen``, ``view``, the selects): rendered on
   every request by the same widgets, with the values a bound field would give
   them (the selects' tags and options are rendered once too, and joined around
@@ -31,9 +33,13 @@ from typing import Any, cast
 
 from django import forms
 from django.core.cache import cache
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.forms.utils import ErrorDict, ErrorList
 from django.utils import translation
 from django.utils.safestring import SafeString
+
+from scalr_support.common.jinja2 import TRANSLATION_SETTINGS
 
 from ..models import Ticket
 from . import versions
@@ -177,6 +183,24 @@ class _Prototype:
 
 
 _prototypes: dict[str, _Prototype] = {}
+
+
+@receiver(setting_changed)
+def _forget_prototypes(*, setting: str, **kwargs: Any) -> None:
+    if setting in TRANSLATION_SETTINGS:
+        _prototypes.clear()
+        _staff_html.clear()
+
+
+def _text(value: Any) -> Any:
+    """A label or help text as the page writes it in the current language.
+
+    ``str`` of a lazy translation is its text now (a ``SafeString`` stays one); the
+    prototype is kept per language, so this is what every render would read.
+    """
+    return value if value is None else str(value)
+
+
 # The assignee options' HTML by language: (the NAMES stamp, the options).
 _staff_html: dict[str, tuple[str, tuple[Option, ...]]] = {}
 
@@ -196,9 +220,9 @@ def _widget_of(field: forms.BoundField) -> _Widget:
     return _Widget(
         name=field.name,
         html_name=field.html_name,
-        label=field.label,
+        label=_text(field.label),
         id_for_label=field.id_for_label,
-        help_text=field.help_text,
+        help_text=_text(field.help_text),
         widget=widget,
         attrs=attrs,
         select=select,
@@ -210,16 +234,18 @@ def _shown(field: forms.BoundField) -> ShownField:
     if isinstance(field.field.widget, forms.RadioSelect):
         choices = tuple(
             ShownChoice(
-                data=dict(radio.data), choice_label=radio.choice_label, html=radio.tag()
+                data=dict(radio.data),
+                choice_label=_text(radio.choice_label),
+                html=radio.tag(),
             )
             for radio in field
         )
     return ShownField(
         name=field.name,
         html_name=field.html_name,
-        label=field.label,
+        label=_text(field.label),
         id_for_label=field.id_for_label,
-        help_text=field.help_text,
+        help_text=_text(field.help_text),
         html=SafeString(str(field)),
         initial=field.value(),
         choices=choices,
