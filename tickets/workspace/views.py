@@ -282,9 +282,13 @@ def ticket_page(
         raise PermissionDenied
     if request.method == "POST" and not model_admin.has_change_permission(request):
         raise PermissionDenied
+    # A GET shows the assignee by id only (the select); a submit's collision
+    # check names them.
+    related: tuple[str, ...] = ("organization__tier", "requester")
+    if request.method == "POST":
+        related = (*related, "assignee")
     ticket = get_object_or_404(
-        Ticket.objects.select_related("organization__tier", "requester", "assignee"),
-        pk=int(object_id),
+        Ticket.objects.select_related(*related), pk=int(object_id)
     )
     view = queues.view_param(
         request.GET.get("view", "") or request.POST.get("view", "")
