@@ -20,6 +20,11 @@ of the page. What the unbound form shows is in two parts:
   renamed or deactivated staff member bumps), their HTML kept per process for
   the stamp and language it was built under.
 
+The side panel's field rows (``_field.html``'s ``field_row``: label, widget,
+help) are kept per language too, split where the widget goes (``ROWS``), and
+joined per request around the ticket's widget (``ShownForm.rows``); the page
+writes them instead of calling the macro, which a posted form still goes through.
+
 ``ShownForm`` and ``ShownField`` answer what the templates read of a form and
 its bound fields (the same names, methods where Django has methods), so the
 page's template takes either; a form that was posted (errors, a collision) is
@@ -28,7 +33,7 @@ renderings of the whole page token for token.
 """
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
 from django import forms
@@ -36,6 +41,7 @@ from django.core.cache import cache
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.forms.utils import ErrorDict, ErrorList
+from django.template import engines
 from django.utils import translation
 from django.utils.safestring import SafeString
 
@@ -60,6 +66,21 @@ SAME_FOR_ALL = (
     "session_link",
     "session_note",
 )
+# The fields the page shows as ``field_row``s, and whether with their help text
+# (the ticket page's ``show_help``: ``test_ticket_page_cache`` compares the two).
+ROWS = {
+    "status": False,
+    "priority": False,
+    "priority_change_reason": True,
+    "assignee": False,
+    "category": False,
+    "scope_exclusion": False,
+    "session_proposed_at": False,
+    "session_link": False,
+    "session_note": False,
+}
+# Where a row's widget goes: no label or help text holds a NUL.
+_WIDGET_MARK = "\0"
 # Shown with the ticket's values (and the request's ``view``): rendered per request.
 PER_TICKET = (
     "seen",
@@ -115,13 +136,22 @@ class ShownField:
 
 
 class ShownForm:
-    """The unbound ticket page form: its fields by name, no errors, its media."""
+    """The unbound ticket page form: its fields by name, no errors, its media.
+
+    ``rows`` are the ``field_row``s of ``ROWS``, as the macro writes them.
+    """
 
     is_bound = False
 
-    def __init__(self, fields: dict[str, ShownField], media: forms.Media) -> None:
+    def __init__(
+        self,
+        fields: dict[str, ShownField],
+        media: forms.Media,
+        rows: dict[str, SafeString],
+    ) -> None:
         self.fields = fields
         self.media = media
+        self.rows = rows
 
     def __getitem__(self, name: str) -> ShownField:
         return self.fields[name]
@@ -180,6 +210,21 @@ class _Prototype:
     per_ticket: dict[str, _Widget]
     assignee_empty_label: Any
     media: forms.Media
+    # A row of ROWS: what goes around the widget (the whole row, and "", for a
+    # field shown alike on every ticket).
+    rows: dict[str, tuple[str, str]]
+
+
+def _row_parts(shown: ShownField, show_help: bool) -> tuple[str, str]:
+    """``field_row``'s output for the field, before and after its widget."""
+    template = engines["jinja2"].env.get_template(  # type: ignore[attr-defined]
+        "tickets/workspace/_field.html"
+    )
+    marked = replace(shown, html=SafeString(_WIDGET_MARK))
+    head, tail = str(template.module.field_row(marked, show_help=show_help)).split(
+        _WIDGET_MARK
+    )
+    return head, tail
 
 
 _prototypes: dict[str, _Prototype] = {}
@@ -263,11 +308,22 @@ def _prototype() -> _Prototype:
     if prototype is None:
         form = TicketPageForm()
         assignee = cast(forms.ModelChoiceField, form.fields["assignee"])
+        same_for_all = {name: _shown(form[name]) for name in SAME_FOR_ALL}
+        per_ticket = {name: _widget_of(form[name]) for name in PER_TICKET}
+        rows = {}
+        for name, show_help in ROWS.items():
+            if name in same_for_all:
+                shown = same_for_all[name]
+                head, tail = _row_parts(shown, show_help)
+                rows[name] = (head + shown.html + tail, "")
+            else:
+                rows[name] = _row_parts(per_ticket[name].shown(None, ""), show_help)
         prototype = _Prototype(
-            same_for_all={name: _shown(form[name]) for name in SAME_FOR_ALL},
-            per_ticket={name: _widget_of(form[name]) for name in PER_TICKET},
+            same_for_all=same_for_all,
+            per_ticket=per_ticket,
             assignee_empty_label=assignee.empty_label,
             media=form.media,
+            rows=rows,
         )
         _prototypes[language] = prototype
     return prototype
@@ -328,4 +384,9 @@ def ticket_page_form_shown(
         cast(SelectParts, assignee.select).html(ticket.assignee_id, staff),
     )
     fields.update(prototype.same_for_all)
-    return ShownForm(fields, prototype.media)
+    same = prototype.same_for_all
+    rows = {
+        name: SafeString(head if name in same else head + fields[name].html + tail)
+        for name, (head, tail) in prototype.rows.items()
+    }
+    return ShownForm(fields, prototype.media, rows)
