@@ -138,7 +138,9 @@ class ShownField:
 class ShownForm:
     """The unbound ticket page form: its fields by name, no errors, its media.
 
-    ``rows`` are the ``field_row``s of ``ROWS``, as the macro writes them.
+    ``rows`` are the ``field_row``s of ``ROWS``, as the macro writes them;
+    ``media`` is the form's ``Media`` as written (``str``), kept per process: its
+    static URLs are the deploy's.
     """
 
     is_bound = False
@@ -146,7 +148,7 @@ class ShownForm:
     def __init__(
         self,
         fields: dict[str, ShownField],
-        media: forms.Media,
+        media: SafeString,
         rows: dict[str, SafeString],
     ) -> None:
         self.fields = fields
@@ -209,7 +211,7 @@ class _Prototype:
     same_for_all: dict[str, ShownField]
     per_ticket: dict[str, _Widget]
     assignee_empty_label: Any
-    media: forms.Media
+    media: SafeString
     # A row of ROWS: what goes around the widget (the whole row, and "", for a
     # field shown alike on every ticket).
     rows: dict[str, tuple[str, str]]
@@ -322,7 +324,7 @@ def _prototype() -> _Prototype:
             same_for_all=same_for_all,
             per_ticket=per_ticket,
             assignee_empty_label=assignee.empty_label,
-            media=form.media,
+            media=SafeString(str(form.media)),
             rows=rows,
         )
         _prototypes[language] = prototype
