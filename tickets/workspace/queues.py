@@ -9,8 +9,9 @@ shown values of the rows the cache misses (``QueueRow``) in two more
 """
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlencode
 
@@ -115,20 +116,23 @@ class QueueQuery:
             page=int(page) if is_number(page, 5) else 1,
         )
 
-    def params(self, **overrides: object) -> str:
-        """This query as a query string (page 1 unless given), for links."""
-        query = replace(self, page=1)
-        values = {
-            "view": query.tab,
-            "q": query.q,
-            "priority": "" if query.priority is None else str(query.priority),
-            "tier": query.tier,
-            "assignee": query.assignee,
-            "version": query.version,
-            "sla": query.sla,
-        }
-        values.update({k: str(v) for k, v in overrides.items()})
-        return urlencode({k: v for k, v in values.items() if v not in ("", "1")})
+    def params(self) -> str:
+        """This query as a query string (page 1: no page), for links."""
+        return self._params
+
+    @cached_property
+    def _params(self) -> str:
+        # Once per query: a queue page writes it into a dozen links and fields.
+        values = (
+            ("view", self.tab),
+            ("q", self.q),
+            ("priority", "" if self.priority is None else str(self.priority)),
+            ("tier", self.tier),
+            ("assignee", self.assignee),
+            ("version", self.version),
+            ("sla", self.sla),
+        )
+        return urlencode([(k, v) for k, v in values if v not in ("", "1")])
 
     @property
     def is_filtered(self) -> bool:
