@@ -21,6 +21,7 @@ Django templates they replaced had, and writes the same HTML:
   (``date`` after the templates' conversion to the current zone, ``capfirst``,
   ``linebreaksbr``, ``json_script``, ``url``, ``now_formatted``, the current
   language and zone);
+- ``once``: a block of literals and translations rendered once per language;
 - a missing variable writes nothing, as in Django's templates.
 
 No context processor runs for this engine: a view passes what its page shows.
@@ -104,10 +105,36 @@ def translate(message: str, **variables: Any) -> Markup:
     return result
 
 
+# (language, key) -> what a ``{% call once(key) %}`` block wrote; see ``once``.
+_ONCE: dict[tuple[str | None, str], Markup] = {}
+
+
+def once(key: str, *, caller: Callable[[], str]) -> Markup:
+    """A ``{% call once("page:part") %}…{% endcall %}`` block's output, rendered
+    once per process and language.
+
+    For the parts of a page that are the same on every request in a language
+    (table heads, help dialogs: literals and ``_()`` only), which otherwise cost
+    a context call and an escape per translation on every request. The block
+    must read nothing of the request; ``key`` names it (unique per page and
+    part). Emptied with the translations (a setting that changes the
+    catalogues); templates change only with a deploy, a new process.
+    """
+    memo_key = (translation.get_language(), key)
+    try:
+        return _ONCE[memo_key]
+    except KeyError:
+        pass
+    # A call block's body is markup, escaped as it rendered.
+    result = _ONCE[memo_key] = Markup(caller())  # noqa: S704
+    return result
+
+
 @receiver(setting_changed)
 def _forget_translations(*, setting: str, **kwargs: Any) -> None:
     if setting in TRANSLATION_SETTINGS:
         _TRANSLATED.clear()
+        _ONCE.clear()
 
 
 FILTERS: dict[str, Callable[..., Any]] = {
@@ -125,6 +152,7 @@ GLOBALS: dict[str, Callable[..., Any]] = {
     "get_language": translation.get_language,
     "get_language_bidi": translation.get_language_bidi,
     "get_current_timezone": timezone.get_current_timezone,
+    "once": once,
 }
 
 
