@@ -58,20 +58,25 @@ def sla_cell_renderer(
     late, left = _("%(t)s late"), _("%(t)s left")
     soft_title, due_title = escape(_("Soft target")), escape(_("Due"))
     none = escape("—")
+    # The badge's opening tag per state (our own slugs, escaped once a page).
+    opening: dict[str, str] = {}
 
     def cell(state: str | None, due: datetime | None, best_effort: bool) -> str:
         if state is None:
             return none
+        tag = opening.get(state)
+        if tag is None:
+            tag = opening[state] = f'<span class="sla-state sla-{escape(state)}"'
         if state == sla_rules.MET or due is None:
             label = labels.get(state, best_effort_label)
-            return f'<span class="sla-state sla-{escape(state)}">{label}</span>'
+            return f"{tag}>{label}</span>"
         remaining = due - now
         overdue = state == sla_rules.BREACHED or remaining < timedelta(0)
         text = (late if overdue else left) % {"t": duration_text(remaining)}
         title = soft_title if best_effort else due_title
+        # isoformat() and absolute_time() write no character that escape changes.
         return (
-            f'<span class="sla-state sla-{escape(state)}"'
-            f' data-ws-due="{escape(due.isoformat())}"'
+            f'{tag} data-ws-due="{due.isoformat()}"'
             f' title="{title} {escape(absolute_time(due, zone))}">'
             f"<span data-ws-countdown>{escape(text)}</span></span>"
         )
