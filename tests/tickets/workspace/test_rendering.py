@@ -25,7 +25,7 @@ from scalr_support.common import jinja2 as jinja2_env
 from scalr_support.common.jinja2 import environment
 from tests.conftest import signed_in
 from tickets.models import Macro, SavedView
-from tickets.workspace import presence
+from tickets.workspace import controls, presence
 
 pytestmark = pytest.mark.django_db
 
@@ -154,6 +154,60 @@ def test_translations_follow_the_active_language_and_the_settings():
     with override_settings(LOCALE_PATHS=[]):
         assert not jinja2_env._TRANSLATED  # the catalogues may have changed
         assert render("{{ _('Log out') }}") == "Log out"
+
+
+def test_a_once_block_is_rendered_once_per_language_and_catalogues():
+    jinja2_env._ONCE.clear()
+    block = "{% call once('test:block') %}{{ _('Log out') }} {{ n }}{% endcall %}"
+    assert render(block, n=1) == "Log out 1"
+    # Kept: what a once block shows must not depend on the request.
+    assert render(block, n=2) == "Log out 1"
+    with translation.override("de"):
+        assert render(block, n=3) == "Abmelden 3"
+        assert render(block, n=4) == "Abmelden 3"
+    assert render(block, n=5) == "Log out 1"
+    with override_settings(LOCALE_PATHS=[]):
+        assert not jinja2_env._ONCE  # the catalogues may have changed
+        assert render(block, n=6) == "Log out 6"
+
+
+def test_remembered_values_follow_the_language_and_the_catalogues():
+    def build() -> str:
+        built.append(1)
+        return translation.gettext("Log out")
+
+    built: list[int] = []
+    controls._REMEMBERED.clear()
+    assert controls.remember("test", build) == "Log out"
+    assert controls.remember("test", build) == "Log out"
+    with translation.override("de"):
+        assert controls.remember("test", build) == "Abmelden"
+    assert len(built) == 2
+    with override_settings(LOCALE_PATHS=[]):
+        assert controls.remember("test", build) == "Log out"
+    assert len(built) == 3
+    choices = [("a", gettext_lazy("Log out")), ("b", "<b>")]
+    assert controls.remembered_options("test", lambda: choices, "b") == (
+        '<option value="a">Log out</option>'
+        '<option value="b" selected>&lt;b&gt;</option>'
+    )
+    with translation.override("de"):
+        assert controls.remembered_options("test", lambda: choices, "b").startswith(
+            '<option value="a">Abmelden</option>'
+        )
+
+
+@override_settings(LANGUAGES=[("en", "English"), ("de", "German")])
+def test_the_queue_in_another_language_is_not_the_cached_english_one(eli_client):
+    url = reverse("admin:tickets_ticket_changelist")
+    english = page(eli_client, url)
+    german = eli_client.get(url, headers={"accept-language": "de"}).content.decode()
+    assert "Abmelden" not in english
+    assert "Abmelden" in german  # the frame's "Log out"
+    # Django's catalogues translate "Close" and "Search": the once blocks'
+    # help dialog and the filters' placeholder follow the language.
+    assert "Schließen" in german
+    assert "Schließen" not in english
 
 
 def test_a_missing_value_writes_nothing_even_under_debug():
