@@ -24,11 +24,25 @@ from ..choices import Priority, Status
 from ..models import Ticket
 from .queues import LiveRow, QueueRow
 
+# What strftime's %a and %b write in the C locale (Python never sets LC_TIME).
+DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+MONTH_NAMES = (
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+)  # fmt: skip
+
 
 def absolute_time(value: datetime, zone: tzinfo | None = None) -> str:
-    """'Thu 3 Dec 2026, 14:05 EST' in ``zone`` (default: the active zone)."""
+    """'Thu 3 Dec 2026, 14:05 EST' in ``zone`` (default: the active zone).
+
+    Written from the fields rather than with ``strftime`` (``%a %b %Y, %H:%M``):
+    the queue writes some fifty a page, and ``strftime`` cost most of its badges.
+    """
     local = value.astimezone(zone or timezone.get_current_timezone())
-    return f"{local:%a} {local.day} {local:%b %Y, %H:%M} {local.tzname()}"
+    return (
+        f"{DAY_NAMES[local.weekday()]} {local.day} {MONTH_NAMES[local.month - 1]}"
+        f" {local.year}, {local.hour:02d}:{local.minute:02d} {local.tzname()}"
+    )
 
 
 def duration_text(value: timedelta) -> str:

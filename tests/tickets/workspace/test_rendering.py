@@ -7,12 +7,13 @@ and our own escaped fragments are written as they are.
 
 from datetime import UTC, datetime
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.contrib.messages import constants
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.http import HttpResponse
-from django.template import TemplateDoesNotExist, engines
+from django.template import TemplateDoesNotExist, defaultfilters, engines
 from django.test import Client, RequestFactory, override_settings
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -221,6 +222,24 @@ def test_dates_are_written_in_the_current_time_zone():
     with timezone.override("America/New_York"):
         assert render("{{ d|date('H:i T') }}", d=moment) == "07:00 EST"
         assert render("{{ now_formatted('O') }}") in {"-0500", "-0400"}
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2026, 1, 15, 12, 0, tzinfo=UTC),
+        datetime(2026, 7, 15, 12, 0, tzinfo=UTC),
+        datetime(2026, 11, 1, 5, 30, tzinfo=UTC),  # 1:30 in New York, twice
+        datetime(2026, 11, 1, 6, 30, tzinfo=UTC),
+    ],
+)
+def test_the_zone_globals_write_what_djangos_date_formats_write(moment):
+    with timezone.override("America/New_York"):
+        local = timezone.localtime(moment)
+        assert jinja2_env.zone_abbreviation(local) == defaultfilters.date(local, "T")
+        with mock.patch.object(jinja2_env, "datetime", wraps=datetime) as clock:
+            clock.now.return_value = local
+            assert str(jinja2_env.utc_offset()) == jinja2_env.now_formatted("Z")
 
 
 def test_the_django_engine_never_loads_the_workspace_pages(eli_client):
