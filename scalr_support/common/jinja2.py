@@ -19,8 +19,9 @@ Django templates they replaced had, and writes the same HTML:
   ``{% trans %}`` takes ``|e``;
 - the few Django filters and tags the pages use, as filters and globals
   (``date`` after the templates' conversion to the current zone, ``capfirst``,
-  ``linebreaksbr``, ``json_script``, ``url``, ``now_formatted``, the current
-  language and zone);
+  ``linebreaksbr``, ``json_script``, ``url``, ``now_formatted``, ``utc_offset``,
+  ``zone_abbreviation``, the current language and zone);
+- ``once``: a block of literals and translations rendered once per language;
 - a missing variable writes nothing, as in Django's templates.
 
 No context processor runs for this engine: a view passes what its page shows.
@@ -61,6 +62,27 @@ def now_formatted(format_string: str) -> str:
     """What Django's ``{% now %}`` tag writes: the current time in the current zone."""
     current = datetime.now(tz=timezone.get_current_timezone())
     return defaultfilters.date(current, format_string)
+
+
+def _zone_shown(local: datetime) -> bool:
+    """Whether Django's date formats write the zone of this local time: not in a
+    DST fold or gap (``django.utils.dateformat``'s ambiguity check)."""
+    return local.replace(fold=not local.fold).utcoffset() == local.utcoffset()
+
+
+def utc_offset() -> int | str:
+    """What ``{% now "Z" %}`` writes (the current zone's UTC offset in seconds),
+    without Django's ``DateFormat``, which the frame ran for it on every page."""
+    current = datetime.now(tz=timezone.get_current_timezone())
+    offset = current.utcoffset()
+    if offset is None or not _zone_shown(current):
+        return ""
+    return offset.days * 86400 + offset.seconds
+
+
+def zone_abbreviation(local: datetime) -> str:
+    """What ``|date("T")`` writes of a local time ("EST"), without ``DateFormat``."""
+    return str(local.tzname()) if _zone_shown(local) else ""
 
 
 def url(name: str, *args: Any) -> str:
@@ -104,10 +126,36 @@ def translate(message: str, **variables: Any) -> Markup:
     return result
 
 
+# (language, key) -> what a ``{% call once(key) %}`` block wrote; see ``once``.
+_ONCE: dict[tuple[str | None, str], Markup] = {}
+
+
+def once(key: str, *, caller: Callable[[], str]) -> Markup:
+    """A ``{% call once("page:part") %}…{% endcall %}`` block's output, rendered
+    once per process and language.
+
+    For the parts of a page that are the same on every request in a language
+    (table heads, help dialogs: literals and ``_()`` only), which otherwise cost
+    a context call and an escape per translation on every request. The block
+    must read nothing of the request; ``key`` names it (unique per page and
+    part). Emptied with the translations (a setting that changes the
+    catalogues); templates change only with a deploy, a new process.
+    """
+    memo_key = (translation.get_language(), key)
+    try:
+        return _ONCE[memo_key]
+    except KeyError:
+        pass
+    # A call block's body is markup, escaped as it rendered.
+    result = _ONCE[memo_key] = Markup(caller())  # noqa: S704
+    return result
+
+
 @receiver(setting_changed)
 def _forget_translations(*, setting: str, **kwargs: Any) -> None:
     if setting in TRANSLATION_SETTINGS:
         _TRANSLATED.clear()
+        _ONCE.clear()
 
 
 FILTERS: dict[str, Callable[..., Any]] = {
@@ -122,9 +170,12 @@ FILTERS: dict[str, Callable[..., Any]] = {
 GLOBALS: dict[str, Callable[..., Any]] = {
     "url": url,
     "now_formatted": now_formatted,
+    "utc_offset": utc_offset,
+    "zone_abbreviation": zone_abbreviation,
     "get_language": translation.get_language,
     "get_language_bidi": translation.get_language_bidi,
     "get_current_timezone": timezone.get_current_timezone,
+    "once": once,
 }
 
 

@@ -51,8 +51,9 @@ ACCEPTED: dict[tuple[str, str], str] = {
     ),
     ("scalr_support/common/jinja2.py", "B704"): (
         "Markup of a template value that html.escape has just escaped (the Jinja2 "
-        "engine's finalize, which writes Django's entities), and of our own "
-        "translations, as Jinja2's newstyle gettext marks them"
+        "engine's finalize, which writes Django's entities), of our own "
+        "translations, as Jinja2's newstyle gettext marks them, and of a once "
+        "block's output, which the autoescaping engine rendered"
     ),
     ("scalr_support/common/backup.py", "B404"): (
         "backup and restore run pg_dump/pg_restore/psql: fixed argv, no shell"

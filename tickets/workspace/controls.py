@@ -6,10 +6,18 @@ states in the template, a few tags per option; one function writing the
 with ``html.escape`` (what Django's ``escape`` calls).
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from html import escape
+from typing import Any, TypeVar, cast
 
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.utils import translation
 from django.utils.safestring import SafeString
+
+from scalr_support.common.jinja2 import TRANSLATION_SETTINGS
+
+T = TypeVar("T")
 
 
 def options_html(
@@ -25,3 +33,48 @@ def options_html(
         )
     # Every value and label above is escaped.
     return SafeString("".join(parts))
+
+
+# (language, key) -> a value built once; see ``remember``.
+_REMEMBERED: dict[tuple[str | None, Hashable], Any] = {}
+
+
+def remember(key: Hashable, build: Callable[[], T]) -> T:
+    """``build()`` once per process and language, under ``key``.
+
+    For what the queue shows alike on every request in a language: the fixed
+    option lists, the tabs' labels and links. ``key`` must come from a small set
+    (the callers' names and validated values), which bounds the entries. What
+    is kept depends on the code, the language and the URLconf (a caller whose
+    value holds a URL puts it in the key); the entries are emptied when a
+    setting that changes the catalogues changes.
+    """
+    memo_key = (translation.get_language(), key)
+    try:
+        return cast(T, _REMEMBERED[memo_key])
+    except KeyError:
+        pass
+    result = _REMEMBERED[memo_key] = build()
+    return result
+
+
+def remembered_options(
+    name: str,
+    choices: Callable[[], Iterable[tuple[object, object]]],
+    selected: str = "",
+) -> SafeString:
+    """``options_html(choices(), selected)`` once per process, language and choice.
+
+    For the lists fixed in the code (priorities, statuses, SLA states, bulk
+    actions), whose labels change only with the language. ``selected`` must be
+    one of the list's values or empty (the caller validates it).
+    """
+    return remember(
+        ("options", name, selected), lambda: options_html(choices(), selected)
+    )
+
+
+@receiver(setting_changed)
+def _forget(*, setting: str, **kwargs: Any) -> None:
+    if setting in TRANSLATION_SETTINGS:
+        _REMEMBERED.clear()

@@ -4,9 +4,13 @@ from urllib.parse import urlencode
 
 from django.urls import reverse
 
+from .chrome import chrome_links
+
 
 def queue_url(query: str = "") -> str:
-    base = reverse("admin:tickets_ticket_changelist")
+    # The changelist's URL resolved once per process (``chrome``): the queue
+    # page alone links to it a dozen times.
+    base = chrome_links()["queue"]
     return f"{base}?{query}" if query else base
 
 

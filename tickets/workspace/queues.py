@@ -8,9 +8,11 @@ shown values of the rows the cache misses (``QueueRow``) in two more
 (``tickets.workspace.queue_page``).
 """
 
+import functools
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlencode
 
@@ -115,20 +117,23 @@ class QueueQuery:
             page=int(page) if is_number(page, 5) else 1,
         )
 
-    def params(self, **overrides: object) -> str:
-        """This query as a query string (page 1 unless given), for links."""
-        query = replace(self, page=1)
-        values = {
-            "view": query.tab,
-            "q": query.q,
-            "priority": "" if query.priority is None else str(query.priority),
-            "tier": query.tier,
-            "assignee": query.assignee,
-            "version": query.version,
-            "sla": query.sla,
-        }
-        values.update({k: str(v) for k, v in overrides.items()})
-        return urlencode({k: v for k, v in values.items() if v not in ("", "1")})
+    def params(self) -> str:
+        """This query as a query string (page 1: no page), for links."""
+        return self._params
+
+    @cached_property
+    def _params(self) -> str:
+        # Once per query: a queue page writes it into a dozen links and fields.
+        values = (
+            ("view", self.tab),
+            ("q", self.q),
+            ("priority", "" if self.priority is None else str(self.priority)),
+            ("tier", self.tier),
+            ("assignee", self.assignee),
+            ("version", self.version),
+            ("sla", self.sla),
+        )
+        return urlencode([(k, v) for k, v in values if v not in ("", "1")])
 
     @property
     def is_filtered(self) -> bool:
@@ -189,17 +194,24 @@ def tab_counts_forget(user: User) -> None:
     cache.delete(_counts_key(user))
 
 
-def _filtered(query: QueueQuery, user: User, now: datetime) -> QuerySet[Ticket]:
+def _filtered(
+    query: QueueQuery,
+    user: User,
+    now: datetime,
+    base: "QuerySet[Ticket, Any] | None" = None,
+) -> "QuerySet[Ticket, Any]":
+    """The query's tickets in its order, from ``base`` (all tickets by default)."""
+    base = Ticket.objects.all() if base is None else base
     if query.tab in SLA_TABS:
         # Filtered directly rather than through the count's subquery: the planner
         # then walks the SLA index instead of the whole table.
         tickets = tickets_in_sla_state(
-            Ticket.objects.filter(status__in=ACTIVE_STATUSES),
+            base.filter(status__in=ACTIVE_STATUSES),
             SLA_TABS[query.tab],
             now=now,
         )
     else:
-        tickets = Ticket.objects.filter(_tab_filter(query.tab, user, now))
+        tickets = base.filter(_tab_filter(query.tab, user, now))
     if query.priority is not None:
         tickets = tickets.filter(priority=query.priority)
     if query.tier:
@@ -341,9 +353,18 @@ def queue_tickets(
     or from ``queue_rows`` for the rows it misses.
     """
     now = now or timezone.now()
-    return (
-        _filtered(query, user, now).annotate(**_LIVE_SELECT).values_list(*LIVE_COLUMNS)
-    )
+    return _filtered(query, user, now, _live_base())
+
+
+@functools.cache
+def _live_base() -> "QuerySet[Ticket, tuple[Any, ...]]":
+    """All tickets as tuples of ``LIVE_COLUMNS``, built once per process.
+
+    Resolving the four casts and the columns cost as much as the page's filters;
+    this queryset is never evaluated itself, only cloned by the filters each
+    request adds (every queryset method returns a new one).
+    """
+    return Ticket.objects.annotate(**_LIVE_SELECT).values_list(*LIVE_COLUMNS)
 
 
 def queue_rows(ids: Iterable[int]) -> dict[int, QueueRow]:

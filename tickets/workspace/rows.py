@@ -24,11 +24,25 @@ from ..choices import Priority, Status
 from ..models import Ticket
 from .queues import LiveRow, QueueRow
 
+# What strftime's %a and %b write in the C locale (Python never sets LC_TIME).
+DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+MONTH_NAMES = (
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+)  # fmt: skip
+
 
 def absolute_time(value: datetime, zone: tzinfo | None = None) -> str:
-    """'Thu 3 Dec 2026, 14:05 EST' in ``zone`` (default: the active zone)."""
+    """'Thu 3 Dec 2026, 14:05 EST' in ``zone`` (default: the active zone).
+
+    Written from the fields rather than with ``strftime`` (``%a %b %Y, %H:%M``):
+    the queue writes some fifty a page, and ``strftime`` cost most of its badges.
+    """
     local = value.astimezone(zone or timezone.get_current_timezone())
-    return f"{local:%a} {local.day} {local:%b %Y, %H:%M} {local.tzname()}"
+    return (
+        f"{DAY_NAMES[local.weekday()]} {local.day} {MONTH_NAMES[local.month - 1]}"
+        f" {local.year}, {local.hour:02d}:{local.minute:02d} {local.tzname()}"
+    )
 
 
 def duration_text(value: timedelta) -> str:
@@ -58,20 +72,25 @@ def sla_cell_renderer(
     late, left = _("%(t)s late"), _("%(t)s left")
     soft_title, due_title = escape(_("Soft target")), escape(_("Due"))
     none = escape("—")
+    # The badge's opening tag per state (our own slugs, escaped once a page).
+    opening: dict[str, str] = {}
 
     def cell(state: str | None, due: datetime | None, best_effort: bool) -> str:
         if state is None:
             return none
+        tag = opening.get(state)
+        if tag is None:
+            tag = opening[state] = f'<span class="sla-state sla-{escape(state)}"'
         if state == sla_rules.MET or due is None:
             label = labels.get(state, best_effort_label)
-            return f'<span class="sla-state sla-{escape(state)}">{label}</span>'
+            return f"{tag}>{label}</span>"
         remaining = due - now
         overdue = state == sla_rules.BREACHED or remaining < timedelta(0)
         text = (late if overdue else left) % {"t": duration_text(remaining)}
         title = soft_title if best_effort else due_title
+        # isoformat() and absolute_time() write no character that escape changes.
         return (
-            f'<span class="sla-state sla-{escape(state)}"'
-            f' data-ws-due="{escape(due.isoformat())}"'
+            f'{tag} data-ws-due="{due.isoformat()}"'
             f' title="{title} {escape(absolute_time(due, zone))}">'
             f"<span data-ws-countdown>{escape(text)}</span></span>"
         )

@@ -34,12 +34,12 @@ from ..models import Ticket
 from . import bulk, presence, queues
 from .chrome import chrome_links
 from .collision import Seen, changes_since
-from .controls import options_html
+from .controls import options_html, remember, remembered_options
 from .forms import BulkForm, SaveViewForm, value_label
 from .links import queue_url
 from .models import SavedView
 from .page import ticket_page_context, ticket_page_submit
-from .queue_page import QueuePage, SavedViewItem, queue_page
+from .queue_page import QueuePage, queue_page
 
 # The pages are Jinja2 templates (jinja2_templates/tickets/workspace/, the
 # settings' second TEMPLATES engine): Django's template language cost most of
@@ -90,6 +90,7 @@ def queue(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponse:
     data = queue_page(query, user, now=now, counts=counts)
     saved = data.saved_views
     current_params = query.params()
+    matching_view = any(view.query == current_params for view in saved)
     context = {
         **site_context(model_admin, request),
         "opts": model_admin.model._meta,
@@ -100,10 +101,10 @@ def queue(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponse:
                 "slug": slug,
                 "label": label,
                 "count": counts[slug],
-                "url": queue_url(queues.QueueQuery(tab=slug).params()),
-                "active": slug == query.tab and not _matching_view(saved, query),
+                "url": url,
+                "active": slug == query.tab and not matching_view,
             }
-            for slug, label in queues.TABS
+            for slug, label, url in _tab_links()
         ],
         "saved_views": [
             {
@@ -123,36 +124,58 @@ def queue(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponse:
         "can_save_views": user.has_perm("tickets.add_savedview"),
         "can_share_views": user.has_perm("tickets.share_savedview"),
         "now": now,
+        # What Django's date filter writes for "c" and "T", without its
+        # DateFormat (some forty calls a value).
+        "now_local": timezone.localtime(now),
     }
     return TemplateResponse(
         request, "tickets/workspace/queue.html", context, using=ENGINE
     )
 
 
+def _tab_links() -> tuple[tuple[str, str, str], ...]:
+    """Each tab's (slug, label, link), once per process, language and URL prefix."""
+    base = queue_url()
+    return remember(
+        ("tabs", base),
+        lambda: tuple(
+            (slug, str(label), queue_url(queues.QueueQuery(tab=slug).params()))
+            for slug, label in queues.TABS
+        ),
+    )
+
+
+def _priorities() -> list[tuple[int, object]]:
+    return [(p.value, p.label) for p in queues.Priority]
+
+
+def _statuses() -> list[tuple[str, object]]:
+    return [(s.value, s.label) for s in queues.Status]
+
+
 def _queue_options(
     query: queues.QueueQuery, user: User, data: QueuePage
 ) -> dict[str, str]:
-    """The filter and bulk bars' ``<option>``s, with the query's choices selected."""
+    """The filter and bulk bars' ``<option>``s, with the query's choices selected.
+
+    The lists fixed in the code are kept per language (``remembered_options``;
+    the query's priority and SLA state are validated values); the staff and
+    tiers come with the page's data.
+    """
     staff = data.staff
-    priorities = [(p.value, p.label) for p in queues.Priority]
     priority = "" if query.priority is None else str(query.priority)
     return {
-        "priority_filter": options_html(priorities, priority),
+        "priority_filter": remembered_options("priority", _priorities, priority),
         "tier": options_html(data.tiers, query.tier),
         "assignee_filter": options_html(staff, query.assignee),
-        "sla": options_html(STATE_LABELS.items(), query.sla),
-        "bulk_action": options_html(bulk.ACTIONS.items()),
+        "sla": remembered_options("sla", STATE_LABELS.items, query.sla),
+        "bulk_action": remembered_options("bulk_action", bulk.ACTIONS.items),
         "assign_to": options_html(
             pk_name for pk_name in staff if pk_name[0] != user.pk
         ),
-        "status": options_html((s.value, s.label) for s in queues.Status),
-        "priority": options_html(priorities),
+        "status": remembered_options("status", _statuses),
+        "priority": remembered_options("priority", _priorities),
     }
-
-
-def _matching_view(saved: list[SavedViewItem], query: queues.QueueQuery) -> bool:
-    params = query.params()
-    return any(view.query == params for view in saved)
 
 
 def _bulk_confirm_page(

@@ -11,6 +11,7 @@ from tests.factories import TicketFactory
 from tickets import services
 from tickets.choices import Priority, Status
 from tickets.models import SavedView, Ticket
+from tickets.workspace import queues
 
 pytestmark = pytest.mark.django_db
 
@@ -228,3 +229,12 @@ def test_counts_follow_the_engineers_own_bulk_action_at_once(eli, eli_client):
     after = eli_client.get(reverse(QUEUE)).context_data["tabs"][0]["count"]
 
     assert (before, after) == (0, 1)  # "My open"
+
+
+def test_the_live_pages_shared_queryset_is_only_ever_cloned(eli_client):
+    """``queues._live_base`` lives as long as the process: evaluated once, it
+    would serve its cached rows to every later page."""
+    TicketFactory()
+    for params in ({}, {"view": "breaching"}, {"q": "x", "tier": "gold"}):
+        assert eli_client.get(reverse(QUEUE), params).status_code == 200
+    assert queues._live_base()._result_cache is None

@@ -7,12 +7,13 @@ and our own escaped fragments are written as they are.
 
 from datetime import UTC, datetime
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.contrib.messages import constants
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.http import HttpResponse
-from django.template import TemplateDoesNotExist, engines
+from django.template import TemplateDoesNotExist, defaultfilters, engines
 from django.test import Client, RequestFactory, override_settings
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -25,7 +26,7 @@ from scalr_support.common import jinja2 as jinja2_env
 from scalr_support.common.jinja2 import environment
 from tests.conftest import signed_in
 from tickets.models import Macro, SavedView
-from tickets.workspace import presence
+from tickets.workspace import controls, presence
 
 pytestmark = pytest.mark.django_db
 
@@ -156,6 +157,60 @@ def test_translations_follow_the_active_language_and_the_settings():
         assert render("{{ _('Log out') }}") == "Log out"
 
 
+def test_a_once_block_is_rendered_once_per_language_and_catalogues():
+    jinja2_env._ONCE.clear()
+    block = "{% call once('test:block') %}{{ _('Log out') }} {{ n }}{% endcall %}"
+    assert render(block, n=1) == "Log out 1"
+    # Kept: what a once block shows must not depend on the request.
+    assert render(block, n=2) == "Log out 1"
+    with translation.override("de"):
+        assert render(block, n=3) == "Abmelden 3"
+        assert render(block, n=4) == "Abmelden 3"
+    assert render(block, n=5) == "Log out 1"
+    with override_settings(LOCALE_PATHS=[]):
+        assert not jinja2_env._ONCE  # the catalogues may have changed
+        assert render(block, n=6) == "Log out 6"
+
+
+def test_remembered_values_follow_the_language_and_the_catalogues():
+    def build() -> str:
+        built.append(1)
+        return translation.gettext("Log out")
+
+    built: list[int] = []
+    controls._REMEMBERED.clear()
+    assert controls.remember("test", build) == "Log out"
+    assert controls.remember("test", build) == "Log out"
+    with translation.override("de"):
+        assert controls.remember("test", build) == "Abmelden"
+    assert len(built) == 2
+    with override_settings(LOCALE_PATHS=[]):
+        assert controls.remember("test", build) == "Log out"
+    assert len(built) == 3
+    choices = [("a", gettext_lazy("Log out")), ("b", "<b>")]
+    assert controls.remembered_options("test", lambda: choices, "b") == (
+        '<option value="a">Log out</option>'
+        '<option value="b" selected>&lt;b&gt;</option>'
+    )
+    with translation.override("de"):
+        assert controls.remembered_options("test", lambda: choices, "b").startswith(
+            '<option value="a">Abmelden</option>'
+        )
+
+
+@override_settings(LANGUAGES=[("en", "English"), ("de", "German")])
+def test_the_queue_in_another_language_is_not_the_cached_english_one(eli_client):
+    url = reverse("admin:tickets_ticket_changelist")
+    english = page(eli_client, url)
+    german = eli_client.get(url, headers={"accept-language": "de"}).content.decode()
+    assert "Abmelden" not in english
+    assert "Abmelden" in german  # the frame's "Log out"
+    # Django's catalogues translate "Close" and "Search": the once blocks'
+    # help dialog and the filters' placeholder follow the language.
+    assert "Schließen" in german
+    assert "Schließen" not in english
+
+
 def test_a_missing_value_writes_nothing_even_under_debug():
     assert render("[{{ missing }}][{{ ticket.subject }}]", ticket=object()) == "[][]"
     debug = environment(undefined=DebugUndefined, autoescape=False)
@@ -167,6 +222,24 @@ def test_dates_are_written_in_the_current_time_zone():
     with timezone.override("America/New_York"):
         assert render("{{ d|date('H:i T') }}", d=moment) == "07:00 EST"
         assert render("{{ now_formatted('O') }}") in {"-0500", "-0400"}
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2026, 1, 15, 12, 0, tzinfo=UTC),
+        datetime(2026, 7, 15, 12, 0, tzinfo=UTC),
+        datetime(2026, 11, 1, 5, 30, tzinfo=UTC),  # 1:30 in New York, twice
+        datetime(2026, 11, 1, 6, 30, tzinfo=UTC),
+    ],
+)
+def test_the_zone_globals_write_what_djangos_date_formats_write(moment):
+    with timezone.override("America/New_York"):
+        local = timezone.localtime(moment)
+        assert jinja2_env.zone_abbreviation(local) == defaultfilters.date(local, "T")
+        with mock.patch.object(jinja2_env, "datetime", wraps=datetime) as clock:
+            clock.now.return_value = local
+            assert str(jinja2_env.utc_offset()) == jinja2_env.now_formatted("Z")
 
 
 def test_the_django_engine_never_loads_the_workspace_pages(eli_client):
