@@ -14,7 +14,7 @@ minute boundaries, so a busy organisation's pages are not all rebuilt at once.)
 import hashlib
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -31,15 +31,23 @@ def _version_key(organization_id: int) -> str:
     return f"tickets:org:{organization_id}:version"
 
 
-def organization_version(organization_id: int) -> str:
-    """The organisation's current version; created (not reset) on a cache miss."""
-    key = _version_key(organization_id)
-    version = cache.get(key)
+def current_stamp(key: str, found: Mapping[str, Any] | None = None) -> str:
+    """The version stamp under ``key``, created (never reset) when missing.
+
+    ``found``: a ``get_many`` result that already holds the key, saving a round
+    trip. Created with ``add``, so a concurrent bump or creation wins.
+    """
+    version = cache.get(key) if found is None else found.get(key)
     if version is None:
         version = str(time.time_ns())
         if not cache.add(key, version, timeout=None):
             version = cache.get(key) or version
     return str(version)
+
+
+def organization_version(organization_id: int) -> str:
+    """The organisation's current version; created (not reset) on a cache miss."""
+    return current_stamp(_version_key(organization_id))
 
 
 class _Bumps:

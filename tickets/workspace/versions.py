@@ -25,6 +25,8 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
+from ..cache import current_stamp
+
 NAMES = "workspace:version:names"
 SAVED_VIEWS = "workspace:version:saved-views"
 
@@ -35,16 +37,8 @@ ORGANIZATION_FIELDS = frozenset({"name", "tier"})
 
 
 def current(found: dict[str, Any], key: str) -> str:
-    """The version of ``key`` from a ``get_many`` result, created when missing.
-
-    Created with ``add`` (never reset): a concurrent bump or creation wins.
-    """
-    version = found.get(key)
-    if version is None:
-        version = str(time.time_ns())
-        if not cache.add(key, version, timeout=None):
-            version = cache.get(key) or version
-    return str(version)
+    """The version of ``key`` from a ``get_many`` result, created when missing."""
+    return current_stamp(key, found)
 
 
 class _Bump:
