@@ -28,12 +28,8 @@ from .forms import TicketPageForm
 from .links import queue_url, ticket_url
 from .macros import macro_cache_keys, macros_for_ticket
 from .models import AuditAction, TicketAudit
-from .page_form import (
-    STAFF_CACHE_KEYS,
-    ShownForm,
-    staff_options,
-    ticket_page_form_shown,
-)
+from .page_form import ShownForm, staff_options, ticket_page_form_shown
+from .queue_page import STAFF_CACHE_KEYS
 from .saving import SessionOffer, ticket_page_save
 
 OTHER_TICKETS_SHOWN = 8

@@ -37,7 +37,6 @@ from dataclasses import dataclass, replace
 from typing import Any, cast
 
 from django import forms
-from django.core.cache import cache
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.forms.utils import ErrorDict, ErrorList
@@ -51,10 +50,7 @@ from ..models import Ticket
 from . import versions
 from .collision import Seen
 from .forms import Option, SelectParts, TicketPageForm, option_parts
-from .queue_page import ENTRY_SECONDS, STAFF_KEY, staff_names_read
-
-# What ``staff_options`` reads from the page's ``get_many``.
-STAFF_CACHE_KEYS = (versions.NAMES, STAFF_KEY)
+from .queue_page import staff_names, staff_names_read
 
 # Shown alike on every ticket: rendered once per process and language.
 SAME_FOR_ALL = (
@@ -334,12 +330,12 @@ def _prototype() -> _Prototype:
 def staff_options(found: dict[str, Any]) -> tuple[Option, ...]:
     """The assignee select's options: "Unassigned", then the staff by name.
 
-    ``found`` is what the page's ``get_many`` read of ``STAFF_CACHE_KEYS``: the
-    list ``queue_page.staff_names()`` keeps (the same entry, under the same
-    ``versions.NAMES`` stamp), read from the database and stored when missing
-    or stale. The options' HTML is kept per language for the stamp it was built
-    under. A thread whose open transaction will bump the stamp sees its own
-    uncommitted users: it reads the list and keeps nothing.
+    ``found`` is what the page's ``get_many`` read of
+    ``queue_page.STAFF_CACHE_KEYS``, handed to ``queue_page.staff_names`` (which
+    reads and stores the list when missing or stale). The options' HTML is kept
+    per language for the stamp it was built under. A thread whose open
+    transaction will bump the stamp sees its own uncommitted users: it reads the
+    list and keeps nothing.
     """
     empty_label = _prototype().assignee_empty_label
     if versions.pending(versions.NAMES):
@@ -349,13 +345,7 @@ def staff_options(found: dict[str, Any]) -> tuple[Option, ...]:
     built = _staff_html.get(language)
     if built is not None and built[0] == stamp:
         return built[1]
-    entry = found.get(STAFF_KEY)
-    if isinstance(entry, tuple) and entry[0] == stamp:
-        staff = entry[1]
-    else:
-        staff = staff_names_read()
-        cache.set(STAFF_KEY, (stamp, staff), ENTRY_SECONDS)
-    options = option_parts([("", empty_label), *staff])
+    options = option_parts([("", empty_label), *staff_names(found)])
     _staff_html[language] = (stamp, options)
     return options
 

@@ -42,6 +42,8 @@ ROW_FORMAT = "1"  # change with the markup of rows.RowParts: old entries then mi
 ENTRY_SECONDS = 6 * 3600  # bounds how long unused entries take up the cache
 STAFF_KEY = "workspace:staff"
 TIERS_KEY = "workspace:tiers"
+# What ``staff_names`` reads (callers may read them with their own keys).
+STAFF_CACHE_KEYS = (versions.NAMES, STAFF_KEY)
 
 T = TypeVar("T")
 
@@ -90,18 +92,23 @@ def saved_views_read(user: User) -> list[SavedViewItem]:
     ]
 
 
-def staff_names() -> list[tuple[int, str]]:
+def staff_names(found: dict[str, Any] | None = None) -> list[tuple[int, str]]:
     """``staff_names_read``, cached under the ``versions.NAMES`` stamp (for pages
-    that need only this list, such as the ticket page's assignee field)."""
+    that need only this list, such as the ticket page's assignee field).
+
+    ``found``: a ``get_many`` result already holding ``versions.NAMES`` and
+    ``STAFF_KEY``, read with the caller's other keys in one round trip.
+    """
     if versions.pending(versions.NAMES):
         return staff_names_read()
-    found = cache.get_many([versions.NAMES, STAFF_KEY])
-    stamp = versions.current(found, versions.NAMES)
-    entry = found.get(STAFF_KEY)
-    if isinstance(entry, tuple) and entry[0] == stamp:
-        return entry[1]  # type: ignore[no-any-return]
-    staff = staff_names_read()
-    cache.set(STAFF_KEY, (stamp, staff), ENTRY_SECONDS)
+    if found is None:
+        found = cache.get_many(STAFF_CACHE_KEYS)
+    lookup = _Lookup(found)
+    staff = lookup.value(
+        STAFF_KEY, versions.current(found, versions.NAMES), staff_names_read
+    )
+    if lookup.stores:
+        cache.set_many(lookup.stores, ENTRY_SECONDS)
     return staff
 
 
