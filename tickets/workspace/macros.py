@@ -7,17 +7,16 @@ whoever wrote it. Unknown placeholders are refused when the macro is saved
 """
 
 import re
-import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.core.cache import cache
-from django.db import transaction
 from django.db.models import Q, QuerySet
 
 from scalr_support.accounts.models import User
 
 from ..models import Ticket
+from . import versions
 from .models import AssigneeAction, Macro
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+\.[a-z_]+)\s*\}\}")
@@ -61,9 +60,6 @@ def macros_for(user: User) -> QuerySet[Macro]:
     )
 
 
-# Bumped after the commit of any write to a macro (``macros_changed``); an entry
-# counts only under the version it was stored with.
-MACROS_VERSION_KEY = "workspace:macros:version"
 # A net for writes that send no signal (``QuerySet.update``, raw SQL): correctness
 # comes from the version, this only bounds what such a write leaves stale.
 MACROS_TIMEOUT = 600
@@ -83,20 +79,13 @@ _ROW = (
 
 def macro_cache_keys(user: User) -> tuple[str, str]:
     """The version key and the user's entry, for pages that fetch them with others."""
-    return MACROS_VERSION_KEY, f"workspace:macros:user:{user.pk}"
-
-
-def _macros_version() -> str:
-    version = str(time.time_ns())
-    if not cache.add(MACROS_VERSION_KEY, version, timeout=None):
-        version = cache.get(MACROS_VERSION_KEY) or version
-    return str(version)
+    return versions.MACROS, f"workspace:macros:user:{user.pk}"
 
 
 def _macro_rows(user: User, found: Mapping[str, Any] | None) -> list[tuple[Any, ...]]:
     """The user's macros as stored rows, from the cache when still current.
 
-    Per user (shared macros and their own), valid under ``MACROS_VERSION_KEY``,
+    Per user (shared macros and their own), valid under ``versions.MACROS``,
     which ``macros_changed`` replaces once a save or delete of any macro commits.
     The version is read before the rows, so rows read after a write committed but
     before its bump are stored under the old version and never served.
@@ -104,19 +93,13 @@ def _macro_rows(user: User, found: Mapping[str, Any] | None) -> list[tuple[Any, 
     version_key, key = macro_cache_keys(user)
     if found is None:
         found = cache.get_many([version_key, key])
-    version = found.get(version_key)
+    version = versions.current(found, version_key)
     entry = found.get(key)
-    if version is not None and isinstance(entry, tuple) and entry[0] == version:
+    if isinstance(entry, tuple) and entry[0] == version:
         return entry[1]  # type: ignore[no-any-return]
-    if version is None:
-        version = _macros_version()
     rows = list(macros_for(user).values_list(*_ROW))
     cache.set(key, (version, rows), MACROS_TIMEOUT)
     return rows
-
-
-def _bump() -> None:
-    cache.set(MACROS_VERSION_KEY, str(time.time_ns()), timeout=None)
 
 
 def macros_changed(sender: type, **kwargs: Any) -> None:
@@ -124,10 +107,9 @@ def macros_changed(sender: type, **kwargs: Any) -> None:
 
     Connected to saves and deletes of macros (deleting an owner deletes theirs,
     with signals) and to deletes of users, whom a macro may name as the assignee
-    (``SET_NULL`` updates the macro without a signal). Not at once: a page
-    rendered before the commit would store the old rows under the new version.
+    (``SET_NULL`` updates the macro without a signal).
     """
-    transaction.on_commit(_bump, robust=True)
+    versions.bump(versions.MACROS)
 
 
 def macros_for_ticket(

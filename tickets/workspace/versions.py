@@ -12,6 +12,8 @@ without knowing their keys:
   organisations, tiers, users (their names, email, staff and active flags) and
   comment deletions: all rare writes.
 - ``SAVED_VIEWS``: the saved views, shared or personal (any save or delete).
+- ``MACROS``: every user's macros (any save or delete of a macro, and a
+  deleted user, whom a macro may name as its assignee; ``macros.macros_changed``).
 
 A bump is sent once per key after the transaction commits (never on rollback;
 outside a transaction, at once). A reader reads the stamp before the rows it
@@ -19,6 +21,7 @@ renders, so what it stores under an old stamp is never served after the bump.
 """
 
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.cache import cache
@@ -29,6 +32,7 @@ from ..cache import current_stamp
 
 NAMES = "workspace:version:names"
 SAVED_VIEWS = "workspace:version:saved-views"
+MACROS = "workspace:version:macros"
 
 # The user fields a queue shows (names, email) or that decide who counts as
 # staff: a login's last_login or a password change bumps nothing.
@@ -36,7 +40,7 @@ USER_FIELDS = frozenset({"first_name", "last_name", "email", "is_staff", "is_act
 ORGANIZATION_FIELDS = frozenset({"name", "tier"})
 
 
-def current(found: dict[str, Any], key: str) -> str:
+def current(found: Mapping[str, Any], key: str) -> str:
     """The version of ``key`` from a ``get_many`` result, created when missing."""
     return current_stamp(key, found)
 
