@@ -38,3 +38,12 @@ def test_a_number_asked_by_two_users_is_refused(alice, bob):
 
     with pytest.raises(ValueError, match="more than one user"):
         tickets_get_for_users([(alice.user, ticket.number), (bob.user, ticket.number)])
+
+
+def test_the_partial_indexes_cover_exactly_the_active_statuses() -> None:
+    """The queue's and organisation indexes only serve queries on these statuses."""
+    from tickets.choices import ACTIVE_STATUSES
+    from tickets.models.ticket import ACTIVE_STATUS_VALUES
+
+    assert set(ACTIVE_STATUS_VALUES) == ACTIVE_STATUSES
+    assert len(ACTIVE_STATUS_VALUES) == len(ACTIVE_STATUSES)

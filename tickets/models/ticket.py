@@ -12,6 +12,10 @@ from ..choices import Category, Deployment, Priority, ScopeExclusion, Status
 from ..sla_state import sla_state_of
 from .customers import Organization
 
+# choices.ACTIVE_STATUSES in a fixed order, for the partial indexes' conditions:
+# a migration compares them as written, and a set has no order.
+ACTIVE_STATUS_VALUES = ["new", "open", "waiting_on_customer", "on_hold"]
+
 
 class TicketCounter(models.Model):
     """The last ticket number handed out.
@@ -124,9 +128,7 @@ class Ticket(models.Model):
                     "id",
                 ],
                 name="ticket_open_order",
-                condition=Q(
-                    status__in=["new", "open", "waiting_on_customer", "on_hold"]
-                ),
+                condition=Q(status__in=ACTIVE_STATUS_VALUES),
             ),
             # "My open" and "Unassigned" (assignee IS NULL) in the same order.
             models.Index(
@@ -139,18 +141,14 @@ class Ticket(models.Model):
                     "id",
                 ],
                 name="ticket_assignee_order",
-                condition=Q(
-                    status__in=["new", "open", "waiting_on_customer", "on_hold"]
-                ),
+                condition=Q(status__in=ACTIVE_STATUS_VALUES),
             ),
             # Counting a tier's open tickets (the queue's tier filter) reads
             # this, not the whole table.
             models.Index(
                 fields=["organization"],
                 name="ticket_open_organization",
-                condition=Q(
-                    status__in=["new", "open", "waiting_on_customer", "on_hold"]
-                ),
+                condition=Q(status__in=ACTIVE_STATUS_VALUES),
             ),
             # The "Breaching soon" and "Breached" tabs (selectors'
             # tickets_in_sla_state): each reads the few tickets in its state
@@ -159,7 +157,7 @@ class Ticket(models.Model):
                 fields=["sla_at_risk_at"],
                 name="ticket_open_at_risk",
                 condition=Q(
-                    status__in=["new", "open", "waiting_on_customer", "on_hold"],
+                    status__in=ACTIVE_STATUS_VALUES,
                     sla_best_effort=False,
                     sla_breached=False,
                 ),
@@ -168,7 +166,7 @@ class Ticket(models.Model):
                 fields=["sla_due_at"],
                 name="ticket_open_due",
                 condition=Q(
-                    status__in=["new", "open", "waiting_on_customer", "on_hold"],
+                    status__in=ACTIVE_STATUS_VALUES,
                     sla_best_effort=False,
                 ),
             ),
@@ -176,7 +174,7 @@ class Ticket(models.Model):
                 fields=["id"],
                 name="ticket_open_breached",
                 condition=Q(
-                    status__in=["new", "open", "waiting_on_customer", "on_hold"],
+                    status__in=ACTIVE_STATUS_VALUES,
                     sla_breached=True,
                 ),
             ),
