@@ -32,14 +32,14 @@ from datetime import datetime
 from html import escape
 from typing import Any
 
-from django.core.signals import setting_changed
-from django.dispatch import receiver
 from django.template import defaultfilters
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.html import json_script
 from jinja2 import Environment, Undefined
 from markupsafe import Markup
+
+from .language_memo import LanguageMemo
 
 
 def escape_like_django(value: Any) -> Any:
@@ -91,13 +91,8 @@ def url(name: str, *args: Any) -> str:
 
 
 # (language, literal) -> what ``_(literal)`` writes; see ``translate``.
-_TRANSLATED: dict[tuple[str | None, str], Markup] = {}
 TRANSLATED_MAX = 2000
-# The settings that change what Django's gettext answers (as django.test.signals
-# knows them), and INSTALLED_APPS, whose locale folders hold catalogues too.
-TRANSLATION_SETTINGS = frozenset(
-    {"LANGUAGES", "LANGUAGE_CODE", "LOCALE_PATHS", "USE_I18N", "INSTALLED_APPS"}
-)
+_TRANSLATED: LanguageMemo[Markup] = LanguageMemo(max_entries=TRANSLATED_MAX)
 
 
 def translate(message: str, **variables: Any) -> Markup:
@@ -114,20 +109,15 @@ def translate(message: str, **variables: Any) -> Markup:
     """
     if variables:
         return Markup(translation.gettext(message)) % variables  # noqa: S704
-    key = (translation.get_language(), message)
-    try:
-        return _TRANSLATED[key]
-    except KeyError:
-        pass
-    if len(_TRANSLATED) >= TRANSLATED_MAX:
-        _TRANSLATED.clear()
     # A translation's text is markup, as in Jinja2's newstyle gettext.
-    result = _TRANSLATED[key] = Markup(translation.gettext(message)) % {}  # noqa: S704
-    return result
+    return _TRANSLATED.get(
+        message,
+        lambda: Markup(translation.gettext(message)) % {},  # noqa: S704
+    )
 
 
 # (language, key) -> what a ``{% call once(key) %}`` block wrote; see ``once``.
-_ONCE: dict[tuple[str | None, str], Markup] = {}
+_ONCE: LanguageMemo[Markup] = LanguageMemo()
 
 
 def once(key: str, *, caller: Callable[[], str]) -> Markup:
@@ -141,21 +131,8 @@ def once(key: str, *, caller: Callable[[], str]) -> Markup:
     part). Emptied with the translations (a setting that changes the
     catalogues); templates change only with a deploy, a new process.
     """
-    memo_key = (translation.get_language(), key)
-    try:
-        return _ONCE[memo_key]
-    except KeyError:
-        pass
     # A call block's body is markup, escaped as it rendered.
-    result = _ONCE[memo_key] = Markup(caller())  # noqa: S704
-    return result
-
-
-@receiver(setting_changed)
-def _forget_translations(*, setting: str, **kwargs: Any) -> None:
-    if setting in TRANSLATION_SETTINGS:
-        _TRANSLATED.clear()
-        _ONCE.clear()
+    return _ONCE.get(key, lambda: Markup(caller()))  # noqa: S704
 
 
 FILTERS: dict[str, Callable[..., Any]] = {

@@ -10,12 +10,9 @@ from collections.abc import Callable, Hashable, Iterable
 from html import escape
 from typing import Any, TypeVar, cast
 
-from django.core.signals import setting_changed
-from django.dispatch import receiver
-from django.utils import translation
 from django.utils.safestring import SafeString
 
-from scalr_support.common.jinja2 import TRANSLATION_SETTINGS
+from scalr_support.common.language_memo import LanguageMemo
 
 T = TypeVar("T")
 
@@ -36,7 +33,7 @@ def options_html(
 
 
 # (language, key) -> a value built once; see ``remember``.
-_REMEMBERED: dict[tuple[str | None, Hashable], Any] = {}
+_REMEMBERED: LanguageMemo[Any] = LanguageMemo()
 
 
 def remember(key: Hashable, build: Callable[[], T]) -> T:
@@ -49,13 +46,7 @@ def remember(key: Hashable, build: Callable[[], T]) -> T:
     value holds a URL puts it in the key); the entries are emptied when a
     setting that changes the catalogues changes.
     """
-    memo_key = (translation.get_language(), key)
-    try:
-        return cast(T, _REMEMBERED[memo_key])
-    except KeyError:
-        pass
-    result = _REMEMBERED[memo_key] = build()
-    return result
+    return cast(T, _REMEMBERED.get(key, build))
 
 
 def remembered_options(
@@ -72,9 +63,3 @@ def remembered_options(
     return remember(
         ("options", name, selected), lambda: options_html(choices(), selected)
     )
-
-
-@receiver(setting_changed)
-def _forget(*, setting: str, **kwargs: Any) -> None:
-    if setting in TRANSLATION_SETTINGS:
-        _REMEMBERED.clear()

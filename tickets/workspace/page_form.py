@@ -37,14 +37,11 @@ from dataclasses import dataclass, replace
 from typing import Any, cast
 
 from django import forms
-from django.core.signals import setting_changed
-from django.dispatch import receiver
 from django.forms.utils import ErrorDict, ErrorList
 from django.template import engines
-from django.utils import translation
 from django.utils.safestring import SafeString
 
-from scalr_support.common.jinja2 import TRANSLATION_SETTINGS
+from scalr_support.common.language_memo import LanguageMemo
 
 from ..models import Ticket
 from . import versions
@@ -225,14 +222,7 @@ def _row_parts(shown: ShownField, show_help: bool) -> tuple[str, str]:
     return head, tail
 
 
-_prototypes: dict[str, _Prototype] = {}
-
-
-@receiver(setting_changed)
-def _forget_prototypes(*, setting: str, **kwargs: Any) -> None:
-    if setting in TRANSLATION_SETTINGS:
-        _prototypes.clear()
-        _staff_html.clear()
+_prototypes: LanguageMemo[_Prototype] = LanguageMemo()
 
 
 def _text(value: Any) -> Any:
@@ -244,8 +234,8 @@ def _text(value: Any) -> Any:
     return value if value is None else str(value)
 
 
-# The assignee options' HTML by language: (the NAMES stamp, the options).
-_staff_html: dict[str, tuple[str, tuple[Option, ...]]] = {}
+# The assignee options' HTML by language and NAMES stamp (a few stamps at most).
+_staff_html: LanguageMemo[tuple[Option, ...]] = LanguageMemo(max_entries=8)
 
 
 def _widget_of(field: forms.BoundField) -> _Widget:
@@ -301,30 +291,29 @@ def _prototype() -> _Prototype:
     Built from an unbound ``TicketPageForm`` without a query (its assignee options
     are only read when that select renders, which this does not do).
     """
-    language = translation.get_language() or ""
-    prototype = _prototypes.get(language)
-    if prototype is None:
-        form = TicketPageForm()
-        assignee = cast(forms.ModelChoiceField, form.fields["assignee"])
-        same_for_all = {name: _shown(form[name]) for name in SAME_FOR_ALL}
-        per_ticket = {name: _widget_of(form[name]) for name in PER_TICKET}
-        rows = {}
-        for name, show_help in ROWS.items():
-            if name in same_for_all:
-                shown = same_for_all[name]
-                head, tail = _row_parts(shown, show_help)
-                rows[name] = (head + shown.html + tail, "")
-            else:
-                rows[name] = _row_parts(per_ticket[name].shown(None, ""), show_help)
-        prototype = _Prototype(
-            same_for_all=same_for_all,
-            per_ticket=per_ticket,
-            assignee_empty_label=assignee.empty_label,
-            media=SafeString(str(form.media)),
-            rows=rows,
-        )
-        _prototypes[language] = prototype
-    return prototype
+    return _prototypes.get(None, _prototype_build)
+
+
+def _prototype_build() -> _Prototype:
+    form = TicketPageForm()
+    assignee = cast(forms.ModelChoiceField, form.fields["assignee"])
+    same_for_all = {name: _shown(form[name]) for name in SAME_FOR_ALL}
+    per_ticket = {name: _widget_of(form[name]) for name in PER_TICKET}
+    rows = {}
+    for name, show_help in ROWS.items():
+        if name in same_for_all:
+            shown = same_for_all[name]
+            head, tail = _row_parts(shown, show_help)
+            rows[name] = (head + shown.html + tail, "")
+        else:
+            rows[name] = _row_parts(per_ticket[name].shown(None, ""), show_help)
+    return _Prototype(
+        same_for_all=same_for_all,
+        per_ticket=per_ticket,
+        assignee_empty_label=assignee.empty_label,
+        media=SafeString(str(form.media)),
+        rows=rows,
+    )
 
 
 def staff_options(found: dict[str, Any]) -> tuple[Option, ...]:
@@ -341,13 +330,9 @@ def staff_options(found: dict[str, Any]) -> tuple[Option, ...]:
     if versions.pending(versions.NAMES):
         return option_parts([("", empty_label), *staff_names_read()])
     stamp = versions.current(found, versions.NAMES)
-    language = translation.get_language() or ""
-    built = _staff_html.get(language)
-    if built is not None and built[0] == stamp:
-        return built[1]
-    options = option_parts([("", empty_label), *staff_names(found)])
-    _staff_html[language] = (stamp, options)
-    return options
+    return _staff_html.get(
+        stamp, lambda: option_parts([("", empty_label), *staff_names(found)])
+    )
 
 
 def ticket_page_form_shown(
