@@ -183,7 +183,7 @@ def fragments(
     version_key = _version_key(organization_id)
     stamp_keys = [k for f in wanted for k in f.stamps if k not in also]
     found = cache.get_many([version_key, *keys, *stamp_keys, *also])
-    version = found.get(version_key) or organization_version(organization_id)
+    version = current_stamp(version_key, found)
     contents: list[Any] = []
     missed: dict[int, dict[str, Any]] = {}
     for spec, key in zip(wanted, keys, strict=True):
@@ -215,13 +215,8 @@ def fragments(
 
 def _stamp(found: dict[str, Any], key: str) -> str:
     """The stamp ``key``'s value from ``found``, created (never reset) if missing."""
-    stamp = found.get(key)
-    if stamp is None:
-        stamp = str(time.time_ns())
-        if not cache.add(key, stamp, timeout=None):
-            stamp = cache.get(key) or stamp
-        found[key] = stamp
-    return str(stamp)
+    stamp = found[key] = current_stamp(key, found)
+    return stamp
 
 
 def fragment(
