@@ -21,13 +21,14 @@ Django templates they replaced had, and writes the same HTML:
   (``date`` after the templates' conversion to the current zone, ``capfirst``,
   ``linebreaksbr``, ``json_script``, ``url``, ``now_formatted``, ``utc_offset``,
   ``zone_abbreviation``, the current language and zone);
-- ``once``: a block of literals and translations rendered once per language;
+- ``once``: a block of literals and translations rendered once per language,
+  and ``remembered``: a macro's output once per language and arguments;
 - a missing variable writes nothing, as in Django's templates.
 
 No context processor runs for this engine: a view passes what its page shows.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from datetime import datetime
 from html import escape
 from typing import Any
@@ -135,6 +136,42 @@ def once(key: str, *, caller: Callable[[], str]) -> Markup:
     return _ONCE.get(key, lambda: Markup(caller()))  # noqa: S704
 
 
+# (language, key, arguments) -> what a remembered macro wrote; see ``remembered``.
+REMEMBERED_MAX = 2000
+_REMEMBERED: LanguageMemo[Markup] = LanguageMemo(max_entries=REMEMBERED_MAX)
+
+
+def _frozen(value: Any) -> Hashable:
+    """``value`` as a key: lists and tuples as tuples, dicts as their items."""
+    if isinstance(value, list | tuple):
+        return tuple(_frozen(item) for item in value)
+    if isinstance(value, dict):
+        return tuple((key, _frozen(item)) for key, item in value.items())
+    return value  # type: ignore[no-any-return]
+
+
+def remembered(key: str, macro: Callable[..., str], *args: Any) -> Markup:
+    """``{{ remembered("page:part", macro, *args) }}``: ``macro(*args)``, rendered
+    once per process, language and arguments.
+
+    For the parts of a page that are the same for the same values on every
+    request (a toolbar of the query's filters and the page's option lists), whose
+    translations, tags and escapes otherwise cost on every request. The macro
+    must come from a template imported without context, so that it reads only
+    its arguments and the environment's globals, and must write nothing of the
+    time, the zone or the request (no CSRF token): what it writes is then a
+    function of the key, the language and the arguments, which are the memo's
+    key (compared by value), and needs no invalidation. ``key`` names the part.
+    At ``REMEMBERED_MAX`` entries the memo is emptied (a search term, new counts
+    make their own entries); it is emptied with the translations too.
+    """
+    # A macro's output is markup, escaped as it rendered.
+    return _REMEMBERED.get(
+        (key, _frozen(args)),
+        lambda: Markup(macro(*args)),  # noqa: S704
+    )
+
+
 FILTERS: dict[str, Callable[..., Any]] = {
     "e": escape_like_django,
     "escape": escape_like_django,
@@ -153,6 +190,7 @@ GLOBALS: dict[str, Callable[..., Any]] = {
     "get_language_bidi": translation.get_language_bidi,
     "get_current_timezone": timezone.get_current_timezone,
     "once": once,
+    "remembered": remembered,
 }
 
 

@@ -20,7 +20,7 @@ from django.utils import timezone, translation
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy
-from jinja2 import DebugUndefined
+from jinja2 import DebugUndefined, meta
 
 from scalr_support.common import jinja2 as jinja2_env
 from scalr_support.common.jinja2 import environment
@@ -170,6 +170,44 @@ def test_a_once_block_is_rendered_once_per_language_and_catalogues():
     with override_settings(LOCALE_PATHS=[]):
         assert not jinja2_env._ONCE  # the catalogues may have changed
         assert render(block, n=6) == "Log out 6"
+
+
+def test_a_remembered_macro_is_rendered_once_per_language_and_arguments():
+    jinja2_env._REMEMBERED.clear()
+    built: list[int] = []
+    source = (
+        "{% macro part(n, items, count) %}{{ count() }}{{ _('Log out') }} {{ n }}"
+        " {{ items|length }}{% endmacro %}{{ remembered('test:part', part, n, items,"
+        " count) }}"
+    )
+
+    def count() -> str:
+        built.append(1)
+        return ""
+
+    assert render(source, n=1, items=[{"a": 1}], count=count) == "Log out 1 1"
+    assert render(source, n=1, items=[{"a": 1}], count=count) == "Log out 1 1"
+    assert len(built) == 1  # the same arguments, compared by value
+    assert render(source, n=2, items=[{"a": 1}], count=count) == "Log out 2 1"
+    assert render(source, n=2, items=[{"a": 1}, {"a": 2}], count=count) == (
+        "Log out 2 2"
+    )
+    assert len(built) == 3
+    with translation.override("de"):
+        assert render(source, n=1, items=[{"a": 1}], count=count) == "Abmelden 1 1"
+    with override_settings(LOCALE_PATHS=[]):
+        assert not jinja2_env._REMEMBERED  # the catalogues may have changed
+
+
+def test_the_queues_remembered_parts_read_only_their_arguments():
+    """No time, zone, request or page value can reach a remembered part (the
+    i18n extension's ``_`` is not counted as a variable)."""
+    env = engines["jinja2"].env  # type: ignore[attr-defined]
+    source, _name, _up = env.loader.get_source(
+        env, "tickets/workspace/_queue_parts.html"
+    )
+
+    assert meta.find_undeclared_variables(env.parse(source)) == set()
 
 
 def test_remembered_values_follow_the_language_and_the_catalogues():
