@@ -11,9 +11,9 @@ Django templates they replaced had, and writes the same HTML:
   ``&quot;``, where MarkupSafe would write ``&#39;`` and ``&#34;``). Values with
   ``__html__`` (Django's ``SafeString``, forms, bound fields, media, our own
   escaped fragments) are written as they are, exactly as Django's templates do;
-- ``{% trans %}`` and ``_()`` (``translate``, remembered per language) through
-  Django's ``gettext``/``ngettext``, newstyle: the translation's own text is
-  markup, as a translated literal is in Django's templates, and its variables
+- ``{% trans %}`` and ``_()`` (``translate``) through Django's ``gettext``
+  (remembered per language) and ``ngettext``, newstyle: the translation's own
+  text is markup, as a translated literal is in Django's templates, and its variables
   are escaped by MarkupSafe, with its entities unless a variable comes through
   ``|e`` (which writes Django's, like ``finalize``): user text in a
   ``{% trans %}`` takes ``|e``;
@@ -96,6 +96,17 @@ TRANSLATED_MAX = 2000
 _TRANSLATED: LanguageMemo[Markup] = LanguageMemo(max_entries=TRANSLATED_MAX)
 
 
+# (language, message) -> Django's gettext of it; see ``remembered_gettext``.
+_GETTEXT: LanguageMemo[str] = LanguageMemo(max_entries=TRANSLATED_MAX)
+
+
+def remembered_gettext(message: str) -> str:
+    """Django's ``gettext``, remembered per language (the same reasoning and
+    emptying as ``translate``): what ``{% trans %}`` blocks and ``_()`` with
+    variables translate before formatting their variables, which change."""
+    return _GETTEXT.get(message, lambda: translation.gettext(message))
+
+
 def translate(message: str, **variables: Any) -> Markup:
     """The templates' ``_()``: Jinja2's newstyle ``_``, remembered per language.
 
@@ -106,10 +117,10 @@ def translate(message: str, **variables: Any) -> Markup:
     does) is kept under (language, literal). The memo is emptied when a setting
     that changes the catalogues changes (``override_settings`` in tests), and
     before it would pass ``TRANSLATED_MAX`` entries (should a template ever
-    translate a variable). With variables it translates and formats every time.
+    translate a variable). With variables it formats every time.
     """
     if variables:
-        return Markup(translation.gettext(message)) % variables  # noqa: S704
+        return Markup(remembered_gettext(message)) % variables  # noqa: S704
     # A translation's text is markup, as in Jinja2's newstyle gettext.
     return _TRANSLATED.get(
         message,
@@ -210,7 +221,13 @@ def environment(**options: Any) -> Environment:
         extensions=extensions,
         **options,
     )
-    env.install_gettext_translations(translation, newstyle=True)  # type: ignore[attr-defined]
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=remembered_gettext,
+        ngettext=translation.ngettext,
+        pgettext=translation.pgettext,
+        npgettext=translation.npgettext,
+        newstyle=True,
+    )
     env.filters.update(FILTERS)
     env.globals.update(GLOBALS)
     # After the extension's own ``_``; {% trans %} blocks keep its gettext.

@@ -151,9 +151,16 @@ def test_translations_follow_the_active_language_and_the_settings():
         assert render("{{ _('Log out') }}") == "Abmelden"
     assert render("{{ _('Log out') }}") == "Log out"
     assert render("{{ _('Hi %(n)s', n=v) }}", v="<b>") == "Hi &lt;b&gt;"
+    block = "{% trans n=v %}Log out {{ n }}{% endtrans %}"
+    assert render(block, v="<b>") == "Log out &lt;b&gt;"  # no catalogue has it
+    assert render("{% trans %}Log out{% endtrans %}") == "Log out"
+    with translation.override("de"):
+        assert render("{% trans %}Log out{% endtrans %}") == "Abmelden"
+        assert render("{{ _('Log out %(n)s', n=1) }}") == "Log out 1"
 
     with override_settings(LOCALE_PATHS=[]):
         assert not jinja2_env._TRANSLATED  # the catalogues may have changed
+        assert not jinja2_env._GETTEXT
         assert render("{{ _('Log out') }}") == "Log out"
 
 
