@@ -1,17 +1,19 @@
-"""The queue page's data: a page of rows as HTML, the option lists, saved views.
+"""The queue page's data: the tabs' counts, a page of rows as HTML, the option
+lists, saved views.
 
-Per request the queue reads its page of tickets (``LiveRow``: order, SLA fields,
-``updated_at``) and then, in one cache round trip, every row's cached HTML,
-the staff and tier lists and the user's saved views. Only what is missing or
-stale is read from the database and rendered, and stored in one more round
-trip. What invalidates what:
+Per request the queue reads, in one cache round trip, the tabs' counts, its
+page's rows' HTML, the staff and tier lists and the user's saved views, and
+its page of tickets (``LiveRow``: order, SLA fields, ``updated_at``) from the
+database. Only what is missing or stale is read from the database and
+rendered, and stored in one more round trip. What invalidates what:
 
 - a row's parts (``rows.RowParts``): keyed by ticket, ``ROW_FORMAT``, time
   zone and language; valid while the ticket's ``updated_at`` (moved by every
   write of a shown column and by every comment), the ``versions.NAMES`` stamp
   (organisation, tier and staff names; see there) and the day (the version
   flag) are those it was rendered under. The SLA badge and the view the row's
-  link carries are added per request, never cached.
+  link carries are added per request, never cached. A page's rows are also
+  kept together (``_page_parts``), valid under the same conditions for each.
 - the staff and tier lists: the ``versions.NAMES`` stamp.
 - a user's saved views: the ``versions.SAVED_VIEWS`` stamp.
 
@@ -59,6 +61,7 @@ class SavedViewItem(NamedTuple):
 
 @dataclass(frozen=True)
 class QueuePage:
+    counts: dict[str, int]  # by tab (queues.tab_counts)
     page: Page  # of LiveRow
     rows_html: SafeString
     staff: list[tuple[int, str]]  # (id, display name), by name
@@ -167,14 +170,12 @@ def _rows_parts(
     return parts
 
 
-def _page_key(
-    query: queues.QueueQuery, user: User, number: int, zone: str, language: str
-) -> str:
-    """Where a list's page of row parts is kept: one entry per page of a list
-    (and viewer, for "My open"), replaced as the page changes."""
+def _page_key(query: queues.QueueQuery, user: User, zone: str, language: str) -> str:
+    """Where a list's page of row parts is kept: one entry per page asked for of
+    a list (and viewer, for "My open"), replaced as the page changes."""
     viewer = user.pk if query.tab == "mine" else None
     listed = repr((query.tab, query.q, query.priority, query.tier, query.assignee))
-    listed += repr((query.version, query.sla, number, viewer))
+    listed += repr((query.version, query.sla, query.page, viewer))
     digest = hashlib.blake2b(listed.encode(), digest_size=16).hexdigest()
     return f"workspace:rows-page:{ROW_FORMAT}:{zone}:{language}:{digest}"
 
@@ -244,28 +245,22 @@ def _live_page(
     return page
 
 
-def queue_page(
-    query: queues.QueueQuery,
-    user: User,
-    *,
-    now: datetime,
-    counts: dict[str, int],
-) -> QueuePage:
-    """The queue's page of rows and the lists around it (see the module)."""
-    page = _live_page(query, user, now=now, counts=counts)
-    live: list[queues.LiveRow] = page.object_list  # type: ignore[assignment]
+def queue_page(query: queues.QueueQuery, user: User, *, now: datetime) -> QueuePage:
+    """The tabs' counts, the queue's page of rows and the lists around it (see
+    the module)."""
     zone = timezone.get_current_timezone()
     zone_name, language = (
         timezone.get_current_timezone_name(),
         translation.get_language(),
     )
-    page_key = _page_key(query, user, page.number, zone_name, language)
+    page_key = _page_key(query, user, zone_name, language)
     views_key = _views_key(user)
     names_pending = versions.pending(versions.NAMES)
     views_pending = versions.pending(versions.SAVED_VIEWS)
     lookup = _Lookup(
         cache.get_many(
             [
+                queues.counts_key(user),
                 versions.NAMES,
                 versions.SAVED_VIEWS,
                 STAFF_KEY,
@@ -275,6 +270,9 @@ def queue_page(
             ]
         )
     )
+    counts = queues.tab_counts(user, now=now, found=lookup.found)
+    page = _live_page(query, user, now=now, counts=counts)
+    live: list[queues.LiveRow] = page.object_list  # type: ignore[assignment]
     names = None if names_pending else versions.current(lookup.found, versions.NAMES)
     views = (
         None if views_pending else versions.current(lookup.found, versions.SAVED_VIEWS)
@@ -297,6 +295,7 @@ def queue_page(
     if lookup.stores:
         cache.set_many(lookup.stores, ENTRY_SECONDS)
     return QueuePage(
+        counts=counts,
         page=page,
         rows_html=rows_html(live, parts, now=now, zone=zone, view=query.params()),
         staff=staff,
