@@ -234,7 +234,7 @@ def _live_page(
     tab's (one query fewer, and no queryset built), a filtered one is counted.
     """
     if query.is_filtered:
-        count = queues.queue_tickets(query, user, now=now).count()
+        count = live_sql.live_count(query, user, now=now)
     else:
         count = counts[query.tab]
     page = Paginator(range(count), queues.PAGE_SIZE).get_page(query.page)
