@@ -237,7 +237,8 @@ def _live_page(
         count = live_sql.live_count(query, user, now=now)
     else:
         count = counts[query.tab]
-    page = Paginator(range(count), queues.PAGE_SIZE).get_page(query.page)
+    numbers: Sequence[Any] = range(count)  # its page's list is the rows below
+    page = Paginator(numbers, queues.PAGE_SIZE).get_page(query.page)
     # A whole page, whatever the count says: the counts may lag others' changes
     # (``tab_counts``), the rows must not (the paginator would stop at the count).
     start = (page.number - 1) * queues.PAGE_SIZE
