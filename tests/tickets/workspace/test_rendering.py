@@ -206,13 +206,12 @@ def test_a_remembered_macro_is_rendered_once_per_language_and_arguments():
         assert not jinja2_env._REMEMBERED  # the catalogues may have changed
 
 
-def test_the_queues_remembered_parts_read_only_their_arguments():
+@pytest.mark.parametrize("parts", ["_queue_parts.html", "_frame_parts.html"])
+def test_the_remembered_parts_read_only_their_arguments(parts):
     """No time, zone, request or page value can reach a remembered part (the
     i18n extension's ``_`` is not counted as a variable)."""
     env = engines["jinja2"].env  # type: ignore[attr-defined]
-    source, _name, _up = env.loader.get_source(
-        env, "tickets/workspace/_queue_parts.html"
-    )
+    source, _name, _up = env.loader.get_source(env, f"tickets/workspace/{parts}")
 
     assert meta.find_undeclared_variables(env.parse(source)) == set()
 
