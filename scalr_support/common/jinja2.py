@@ -153,11 +153,12 @@ _REMEMBERED: LanguageMemo[Markup] = LanguageMemo(max_entries=REMEMBERED_MAX)
 
 
 def _frozen(value: Any) -> Hashable:
-    """``value`` as a key: lists and tuples as tuples, dicts as their items."""
+    """``value`` as a key: lists and tuples as tuples, dicts as their items
+    (whose values must be hashable: a list in a dict raises ``TypeError``)."""
     if isinstance(value, list | tuple):
         return tuple(_frozen(item) for item in value)
     if isinstance(value, dict):
-        return tuple((key, _frozen(item)) for key, item in value.items())
+        return tuple(value.items())
     return value  # type: ignore[no-any-return]
 
 
