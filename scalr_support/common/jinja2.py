@@ -11,9 +11,9 @@ Django templates they replaced had, and writes the same HTML:
   ``&quot;``, where MarkupSafe would write ``&#39;`` and ``&#34;``). Values with
   ``__html__`` (Django's ``SafeString``, forms, bound fields, media, our own
   escaped fragments) are written as they are, exactly as Django's templates do;
-- ``{% trans %}`` and ``_()`` (``translate``, remembered per language) through
-  Django's ``gettext``/``ngettext``, newstyle: the translation's own text is
-  markup, as a translated literal is in Django's templates, and its variables
+- ``{% trans %}`` and ``_()`` (``translate``) through Django's ``gettext``
+  (remembered per language) and ``ngettext``, newstyle: the translation's own
+  text is markup, as a translated literal is in Django's templates, and its variables
   are escaped by MarkupSafe, with its entities unless a variable comes through
   ``|e`` (which writes Django's, like ``finalize``): user text in a
   ``{% trans %}`` takes ``|e``;
@@ -21,13 +21,14 @@ Django templates they replaced had, and writes the same HTML:
   (``date`` after the templates' conversion to the current zone, ``capfirst``,
   ``linebreaksbr``, ``json_script``, ``url``, ``now_formatted``, ``utc_offset``,
   ``zone_abbreviation``, the current language and zone);
-- ``once``: a block of literals and translations rendered once per language;
+- ``once``: a block of literals and translations rendered once per language,
+  and ``remembered``: a macro's output once per language and arguments;
 - a missing variable writes nothing, as in Django's templates.
 
 No context processor runs for this engine: a view passes what its page shows.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from datetime import datetime
 from html import escape
 from typing import Any
@@ -95,6 +96,17 @@ TRANSLATED_MAX = 2000
 _TRANSLATED: LanguageMemo[Markup] = LanguageMemo(max_entries=TRANSLATED_MAX)
 
 
+# (language, message) -> Django's gettext of it; see ``remembered_gettext``.
+_GETTEXT: LanguageMemo[str] = LanguageMemo(max_entries=TRANSLATED_MAX)
+
+
+def remembered_gettext(message: str) -> str:
+    """Django's ``gettext``, remembered per language (the same reasoning and
+    emptying as ``translate``): what ``{% trans %}`` blocks and ``_()`` with
+    variables translate before formatting their variables, which change."""
+    return _GETTEXT.get(message, lambda: translation.gettext(message))
+
+
 def translate(message: str, **variables: Any) -> Markup:
     """The templates' ``_()``: Jinja2's newstyle ``_``, remembered per language.
 
@@ -105,10 +117,10 @@ def translate(message: str, **variables: Any) -> Markup:
     does) is kept under (language, literal). The memo is emptied when a setting
     that changes the catalogues changes (``override_settings`` in tests), and
     before it would pass ``TRANSLATED_MAX`` entries (should a template ever
-    translate a variable). With variables it translates and formats every time.
+    translate a variable). With variables it formats every time.
     """
     if variables:
-        return Markup(translation.gettext(message)) % variables  # noqa: S704
+        return Markup(remembered_gettext(message)) % variables  # noqa: S704
     # A translation's text is markup, as in Jinja2's newstyle gettext.
     return _TRANSLATED.get(
         message,
@@ -135,6 +147,43 @@ def once(key: str, *, caller: Callable[[], str]) -> Markup:
     return _ONCE.get(key, lambda: Markup(caller()))  # noqa: S704
 
 
+# (language, key, arguments) -> what a remembered macro wrote; see ``remembered``.
+REMEMBERED_MAX = 2000
+_REMEMBERED: LanguageMemo[Markup] = LanguageMemo(max_entries=REMEMBERED_MAX)
+
+
+def _frozen(value: Any) -> Hashable:
+    """``value`` as a key: lists and tuples as tuples, dicts as their items
+    (whose values must be hashable: a list in a dict raises ``TypeError``)."""
+    if isinstance(value, list | tuple):
+        return tuple(_frozen(item) for item in value)
+    if isinstance(value, dict):
+        return tuple(value.items())
+    return value  # type: ignore[no-any-return]
+
+
+def remembered(key: str, macro: Callable[..., str], *args: Any) -> Markup:
+    """``{{ remembered("page:part", macro, *args) }}``: ``macro(*args)``, rendered
+    once per process, language and arguments.
+
+    For the parts of a page that are the same for the same values on every
+    request (a toolbar of the query's filters and the page's option lists), whose
+    translations, tags and escapes otherwise cost on every request. The macro
+    must come from a template imported without context, so that it reads only
+    its arguments and the environment's globals, and must write nothing of the
+    time, the zone or the request (no CSRF token): what it writes is then a
+    function of the key, the language and the arguments, which are the memo's
+    key (compared by value), and needs no invalidation. ``key`` names the part.
+    At ``REMEMBERED_MAX`` entries the memo is emptied (a search term, new counts
+    make their own entries); it is emptied with the translations too.
+    """
+    # A macro's output is markup, escaped as it rendered.
+    return _REMEMBERED.get(
+        (key, _frozen(args)),
+        lambda: Markup(macro(*args)),  # noqa: S704
+    )
+
+
 FILTERS: dict[str, Callable[..., Any]] = {
     "e": escape_like_django,
     "escape": escape_like_django,
@@ -153,6 +202,7 @@ GLOBALS: dict[str, Callable[..., Any]] = {
     "get_language_bidi": translation.get_language_bidi,
     "get_current_timezone": timezone.get_current_timezone,
     "once": once,
+    "remembered": remembered,
 }
 
 
@@ -172,7 +222,13 @@ def environment(**options: Any) -> Environment:
         extensions=extensions,
         **options,
     )
-    env.install_gettext_translations(translation, newstyle=True)  # type: ignore[attr-defined]
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=remembered_gettext,
+        ngettext=translation.ngettext,
+        pgettext=translation.pgettext,
+        npgettext=translation.npgettext,
+        newstyle=True,
+    )
     env.filters.update(FILTERS)
     env.globals.update(GLOBALS)
     # After the extension's own ``_``; {% trans %} blocks keep its gettext.

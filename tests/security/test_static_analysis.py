@@ -53,7 +53,8 @@ ACCEPTED: dict[tuple[str, str], str] = {
         "Markup of a template value that html.escape has just escaped (the Jinja2 "
         "engine's finalize, which writes Django's entities), of our own "
         "translations, as Jinja2's newstyle gettext marks them, and of a once "
-        "block's output, which the autoescaping engine rendered"
+        "block's or a remembered macro's output, which the autoescaping engine "
+        "rendered"
     ),
     ("scalr_support/common/backup.py", "B404"): (
         "backup and restore run pg_dump/pg_restore/psql: fixed argv, no shell"

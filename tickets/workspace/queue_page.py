@@ -1,17 +1,19 @@
-"""The queue page's data: a page of rows as HTML, the option lists, saved views.
+"""The queue page's data: the tabs' counts, a page of rows as HTML, the option
+lists, saved views.
 
-Per request the queue reads its page of tickets (``LiveRow``: order, SLA fields,
-``updated_at``) and then, in one cache round trip, every row's cached HTML,
-the staff and tier lists and the user's saved views. Only what is missing or
-stale is read from the database and rendered, and stored in one more round
-trip. What invalidates what:
+Per request the queue reads, in one cache round trip, the tabs' counts, its
+page's rows' HTML, the staff and tier lists and the user's saved views, and
+its page of tickets (``LiveRow``: order, SLA fields, ``updated_at``) from the
+database. Only what is missing or stale is read from the database and
+rendered, and stored in one more round trip. What invalidates what:
 
 - a row's parts (``rows.RowParts``): keyed by ticket, ``ROW_FORMAT``, time
   zone and language; valid while the ticket's ``updated_at`` (moved by every
   write of a shown column and by every comment), the ``versions.NAMES`` stamp
   (organisation, tier and staff names; see there) and the day (the version
   flag) are those it was rendered under. The SLA badge and the view the row's
-  link carries are added per request, never cached.
+  link carries are added per request, never cached. A page's rows are also
+  kept together (``_page_parts``), valid under the same conditions for each.
 - the staff and tier lists: the ``versions.NAMES`` stamp.
 - a user's saved views: the ``versions.SAVED_VIEWS`` stamp.
 
@@ -20,7 +22,8 @@ A thread whose open transaction will bump a stamp reads and stores nothing
 under it: it sees its own uncommitted rows.
 """
 
-from collections.abc import Callable
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple, TypeVar
@@ -34,7 +37,7 @@ from django.utils.safestring import SafeString
 from scalr_support.accounts.models import User
 
 from ..models import SupportTier
-from . import queues, versions
+from . import live_sql, queues, versions
 from .models import SavedView
 from .rows import RowParts, row_parts_renderer, rows_html
 
@@ -58,6 +61,7 @@ class SavedViewItem(NamedTuple):
 
 @dataclass(frozen=True)
 class QueuePage:
+    counts: dict[str, int]  # by tab (queues.tab_counts)
     page: Page  # of LiveRow
     rows_html: SafeString
     staff: list[tuple[int, str]]  # (id, display name), by name
@@ -166,6 +170,57 @@ def _rows_parts(
     return parts
 
 
+def _page_key(query: queues.QueueQuery, user: User, zone: str, language: str) -> str:
+    """Where a list's page of row parts is kept: one entry per page asked for of
+    a list (and viewer, for "My open"), replaced as the page changes."""
+    viewer = user.pk if query.tab == "mine" else None
+    listed = repr((query.tab, query.q, query.priority, query.tier, query.assignee))
+    listed += repr((query.version, query.sla, query.page, viewer))
+    digest = hashlib.blake2b(listed.encode(), digest_size=16).hexdigest()
+    return f"workspace:rows-page:{ROW_FORMAT}:{zone}:{language}:{digest}"
+
+
+def _page_parts(
+    live: list[queues.LiveRow],
+    entry: object,
+    page_key: str,
+    names: str | None,
+    day: str,
+    zone: str,
+    language: str,
+    stores: dict[str, Any],
+) -> Mapping[int, Sequence[str]]:
+    """Every row's parts, from the page's entry when it holds these very rows,
+    else from the rows' own entries (``_rows_parts``), then kept as the page's.
+
+    The page's entry is one string: the rows' ids and ``updated_at`` stamps in
+    their order, the names stamp and day, then each row's four parts, all
+    separated by NUL. It counts only when all of these are those of the rows
+    just read: exactly what each row's own entry requires of it (the key holds
+    the zone and language), so it is never staler than they are. Where it is
+    kept decides only how often it is found, never what it shows.
+    """
+    listed = ",".join(f"{row.pk}:{row.stamp}" for row in live)
+    page_stamp = f"{names}|{day}"
+    if names is not None and isinstance(entry, str):
+        shown, stamp, *cached = entry.split("\0")
+        if shown == listed and stamp == page_stamp and len(cached) == 4 * len(live):
+            return {row.pk: cached[i * 4 : i * 4 + 4] for i, row in enumerate(live)}
+    keys = {row.pk: _row_key(row.pk, zone, language) for row in live}
+    found = cache.get_many(list(keys.values())) if names is not None else {}
+    stamps = (
+        None
+        if names is None
+        else {row.pk: f"{row.stamp}|{names}|{day}" for row in live}
+    )
+    parts = _rows_parts(live, found, keys, stamps, stores)
+    if names is not None and all(row.pk in parts for row in live):
+        stores[page_key] = "\0".join(
+            (listed, page_stamp, *(part for row in live for part in parts[row.pk]))
+        )
+    return parts
+
+
 def _live_page(
     query: queues.QueueQuery,
     user: User,
@@ -173,62 +228,67 @@ def _live_page(
     now: datetime,
     counts: dict[str, int],
 ) -> Page:
-    """The page of ``LiveRow``s the query asks for (the last one past the end)."""
-    tickets = queues.queue_tickets(query, user, now=now)
-    paginator = Paginator(tickets, queues.PAGE_SIZE)
-    if not query.is_filtered:
-        # The tab's count is the paginator's count: one query fewer per page.
-        paginator.count = counts[query.tab]  # type: ignore[misc]
-    page = paginator.get_page(query.page)
+    """The page of ``LiveRow``s the query asks for (the last one past the end).
+
+    The paginator only numbers the pages: an unfiltered tab's count is the
+    tab's (one query fewer, and no queryset built), a filtered one is counted.
+    """
+    if query.is_filtered:
+        count = live_sql.live_count(query, user, now=now)
+    else:
+        count = counts[query.tab]
+    numbers: Sequence[Any] = range(count)  # its page's list is the rows below
+    page = Paginator(numbers, queues.PAGE_SIZE).get_page(query.page)
     # A whole page, whatever the count says: the counts may lag others' changes
     # (``tab_counts``), the rows must not (the paginator would stop at the count).
     start = (page.number - 1) * queues.PAGE_SIZE
-    page.object_list = queues.live_rows(tickets[start : start + queues.PAGE_SIZE])
+    page.object_list = live_sql.live_page(query, user, now=now, start=start)
     return page
 
 
-def queue_page(
-    query: queues.QueueQuery,
-    user: User,
-    *,
-    now: datetime,
-    counts: dict[str, int],
-) -> QueuePage:
-    """The queue's page of rows and the lists around it (see the module)."""
-    page = _live_page(query, user, now=now, counts=counts)
-    live: list[queues.LiveRow] = page.object_list  # type: ignore[assignment]
+def queue_page(query: queues.QueueQuery, user: User, *, now: datetime) -> QueuePage:
+    """The tabs' counts, the queue's page of rows and the lists around it (see
+    the module)."""
     zone = timezone.get_current_timezone()
     zone_name, language = (
         timezone.get_current_timezone_name(),
         translation.get_language(),
     )
-    keys = {row.pk: _row_key(row.pk, zone_name, language) for row in live}
+    page_key = _page_key(query, user, zone_name, language)
     views_key = _views_key(user)
     names_pending = versions.pending(versions.NAMES)
     views_pending = versions.pending(versions.SAVED_VIEWS)
     lookup = _Lookup(
         cache.get_many(
             [
+                queues.counts_key(user),
                 versions.NAMES,
                 versions.SAVED_VIEWS,
                 STAFF_KEY,
                 TIERS_KEY,
                 views_key,
-                *keys.values(),
+                page_key,
             ]
         )
     )
+    counts = queues.tab_counts(user, now=now, found=lookup.found)
+    page = _live_page(query, user, now=now, counts=counts)
+    live: list[queues.LiveRow] = page.object_list  # type: ignore[assignment]
     names = None if names_pending else versions.current(lookup.found, versions.NAMES)
     views = (
         None if views_pending else versions.current(lookup.found, versions.SAVED_VIEWS)
     )
     day = now.date().isoformat()
-    stamps = (
-        None
-        if names is None
-        else {row.pk: f"{row.stamp}|{names}|{day}" for row in live}
+    parts = _page_parts(
+        live,
+        lookup.found.get(page_key),
+        page_key,
+        names,
+        day,
+        zone_name,
+        language,
+        lookup.stores,
     )
-    parts = _rows_parts(live, lookup.found, keys, stamps, lookup.stores)
 
     staff = lookup.value(STAFF_KEY, names, staff_names_read)
     tiers = lookup.value(TIERS_KEY, names, tiers_read)
@@ -236,6 +296,7 @@ def queue_page(
     if lookup.stores:
         cache.set_many(lookup.stores, ENTRY_SECONDS)
     return QueuePage(
+        counts=counts,
         page=page,
         rows_html=rows_html(live, parts, now=now, zone=zone, view=query.params()),
         staff=staff,

@@ -164,19 +164,27 @@ def _tab_filter(tab: str, user: User, now: datetime) -> Q:
     return active
 
 
-def _counts_key(user: User) -> str:
+def counts_key(user: User) -> str:
+    """Where ``tab_counts`` keeps the user's counts."""
     return f"workspace:tab-counts:{user.pk}"
 
 
-def tab_counts(user: User, *, now: datetime | None = None) -> dict[str, int]:
+def tab_counts(
+    user: User,
+    *,
+    now: datetime | None = None,
+    found: Mapping[str, Any] | None = None,
+) -> dict[str, int]:
     """How many tickets each tab holds: one query, reused for ``COUNTS_SECONDS``.
 
     Counting every tab scans the open tickets, which costs more than the rest of
     the page; the counts may lag others' changes by a few seconds (the rows
     never do), and the engineer's own changes drop them (``tab_counts_forget``).
+    ``found``: a ``get_many`` result that read ``counts_key`` with the caller's
+    other keys, in one round trip.
     """
-    key = _counts_key(user)
-    counts = cache.get(key)
+    key = counts_key(user)
+    counts = cache.get(key) if found is None else found.get(key)
     if counts is None:
         now = now or timezone.now()
         counts = Ticket.objects.aggregate(
@@ -191,7 +199,7 @@ def tab_counts(user: User, *, now: datetime | None = None) -> dict[str, int]:
 
 def tab_counts_forget(user: User) -> None:
     """Count again on the next page: the user just changed tickets."""
-    cache.delete(_counts_key(user))
+    cache.delete(counts_key(user))
 
 
 def _filtered(

@@ -6,6 +6,7 @@ from f-strings of escaped values costs a small fraction. Every value from the
 database goes through ``html.escape`` (what Django's ``escape`` calls).
 """
 
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta, tzinfo
 from html import escape
@@ -24,6 +25,7 @@ from ..choices import Priority, Status
 from ..models import Ticket
 from .queues import LiveRow, QueueRow
 
+DUE_ATTRIBUTES = 4096  # due times' attributes kept per process (_due_attributes)
 # What strftime's %a and %b write in the C locale (Python never sets LC_TIME).
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 MONTH_NAMES = (
@@ -88,14 +90,25 @@ def sla_cell_renderer(
         overdue = state == sla_rules.BREACHED or remaining < timedelta(0)
         text = (late if overdue else left) % {"t": duration_text(remaining)}
         title = soft_title if best_effort else due_title
-        # isoformat() and absolute_time() write no character that escape changes.
         return (
-            f'{tag} data-ws-due="{due.isoformat()}"'
-            f' title="{title} {escape(absolute_time(due, zone))}">'
+            f"{tag}{_due_attributes(due.isoformat(), zone, title)}>"
             f"<span data-ws-countdown>{escape(text)}</span></span>"
         )
 
     return cell
+
+
+@functools.lru_cache(maxsize=DUE_ATTRIBUTES)
+def _due_attributes(due: str, zone: tzinfo, title: str) -> str:
+    """A badge's due time attributes (``due`` in ISO format, ``title`` the
+    escaped label): what of the badge does not change with the time.
+
+    Kept per process, a function of its arguments only: a page writes fifty, and
+    most of its due times are on the page again on the next request.
+    """
+    # isoformat() and absolute_time() write no character that escape changes.
+    shown = escape(absolute_time(datetime.fromisoformat(due), zone))
+    return f' data-ws-due="{due}" title="{title} {shown}"'
 
 
 def _flags_html(ticket: QueueRow) -> str:

@@ -86,8 +86,8 @@ def queue(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponse:
     user = _user(request)
     now = timezone.now()
     query = queues.QueueQuery.from_params(request.GET)
-    counts = queues.tab_counts(user, now=now)
-    data = queue_page(query, user, now=now, counts=counts)
+    data = queue_page(query, user, now=now)
+    counts = data.counts
     saved = data.saved_views
     current_params = query.params()
     matching_view = any(view.query == current_params for view in saved)

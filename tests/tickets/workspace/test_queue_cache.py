@@ -325,6 +325,28 @@ def test_rows_are_rendered_only_for_the_tickets_the_cache_misses(
     assert rendered == [[tickets[0].pk]]
 
 
+def test_a_warm_page_reads_its_rows_from_one_entry_and_a_changed_one_from_each(
+    eli_client, settle, monkeypatch
+):
+    tickets = TicketFactory.create_batch(3)
+    settle()
+    queue_html(eli_client)
+    asked: list[list[str]] = []
+    real = cache.get_many
+    monkeypatch.setattr(
+        cache, "get_many", lambda keys: asked.append(list(keys)) or real(keys)
+    )
+
+    queue_html(eli_client)
+    tickets[1].subject = "Changed"
+    tickets[1].save()
+    changed = queue_html(eli_client)
+
+    row_reads = [[k for k in keys if k.startswith("workspace:row:")] for keys in asked]
+    assert [len(keys) for keys in row_reads if keys] == [3]  # the changed page only
+    assert "Changed" in row_of(changed, tickets[1])
+
+
 def test_the_cached_staff_names_follow_a_rename(
     eli, settle, django_capture_on_commit_callbacks, django_assert_num_queries
 ):

@@ -20,7 +20,7 @@ from django.utils import timezone, translation
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy
-from jinja2 import DebugUndefined
+from jinja2 import DebugUndefined, meta
 
 from scalr_support.common import jinja2 as jinja2_env
 from scalr_support.common.jinja2 import environment
@@ -151,9 +151,16 @@ def test_translations_follow_the_active_language_and_the_settings():
         assert render("{{ _('Log out') }}") == "Abmelden"
     assert render("{{ _('Log out') }}") == "Log out"
     assert render("{{ _('Hi %(n)s', n=v) }}", v="<b>") == "Hi &lt;b&gt;"
+    block = "{% trans n=v %}Log out {{ n }}{% endtrans %}"
+    assert render(block, v="<b>") == "Log out &lt;b&gt;"  # no catalogue has it
+    assert render("{% trans %}Log out{% endtrans %}") == "Log out"
+    with translation.override("de"):
+        assert render("{% trans %}Log out{% endtrans %}") == "Abmelden"
+        assert render("{{ _('Log out %(n)s', n=1) }}") == "Log out 1"
 
     with override_settings(LOCALE_PATHS=[]):
         assert not jinja2_env._TRANSLATED  # the catalogues may have changed
+        assert not jinja2_env._GETTEXT
         assert render("{{ _('Log out') }}") == "Log out"
 
 
@@ -170,6 +177,43 @@ def test_a_once_block_is_rendered_once_per_language_and_catalogues():
     with override_settings(LOCALE_PATHS=[]):
         assert not jinja2_env._ONCE  # the catalogues may have changed
         assert render(block, n=6) == "Log out 6"
+
+
+def test_a_remembered_macro_is_rendered_once_per_language_and_arguments():
+    jinja2_env._REMEMBERED.clear()
+    built: list[int] = []
+    source = (
+        "{% macro part(n, items, count) %}{{ count() }}{{ _('Log out') }} {{ n }}"
+        " {{ items|length }}{% endmacro %}{{ remembered('test:part', part, n, items,"
+        " count) }}"
+    )
+
+    def count() -> str:
+        built.append(1)
+        return ""
+
+    assert render(source, n=1, items=[{"a": 1}], count=count) == "Log out 1 1"
+    assert render(source, n=1, items=[{"a": 1}], count=count) == "Log out 1 1"
+    assert len(built) == 1  # the same arguments, compared by value
+    assert render(source, n=2, items=[{"a": 1}], count=count) == "Log out 2 1"
+    assert render(source, n=2, items=[{"a": 1}, {"a": 2}], count=count) == (
+        "Log out 2 2"
+    )
+    assert len(built) == 3
+    with translation.override("de"):
+        assert render(source, n=1, items=[{"a": 1}], count=count) == "Abmelden 1 1"
+    with override_settings(LOCALE_PATHS=[]):
+        assert not jinja2_env._REMEMBERED  # the catalogues may have changed
+
+
+@pytest.mark.parametrize("parts", ["_queue_parts.html", "_frame_parts.html"])
+def test_the_remembered_parts_read_only_their_arguments(parts):
+    """No time, zone, request or page value can reach a remembered part (the
+    i18n extension's ``_`` is not counted as a variable)."""
+    env = engines["jinja2"].env  # type: ignore[attr-defined]
+    source, _name, _up = env.loader.get_source(env, f"tickets/workspace/{parts}")
+
+    assert meta.find_undeclared_variables(env.parse(source)) == set()
 
 
 def test_remembered_values_follow_the_language_and_the_catalogues():
