@@ -133,7 +133,7 @@ class QueueQuery:
             ("version", self.version),
             ("sla", self.sla),
         )
-        return urlencode([(k, v) for k, v in values if v not in ("", "1")])
+        return urlencode([(k, v) for k, v in values if v])
 
     @property
     def is_filtered(self) -> bool:

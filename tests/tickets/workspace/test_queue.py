@@ -173,6 +173,22 @@ def test_an_engineer_saves_a_personal_view_others_do_not_see(eli, erin, eli_clie
     assert "My blockers" not in signed_in(erin).get(reverse(QUEUE)).content.decode()
 
 
+def test_links_and_saved_views_keep_every_filter_whose_value_is_one(eli_client):
+    # P1, the user with id 1 and a search for "1" are filters like any other.
+    query = queues.QueueQuery.from_params(
+        {"view": "open", "priority": "1", "assignee": "1", "q": "1", "page": "1"}
+    )
+    eli_client.post(
+        reverse("admin:tickets_ticket_workspace_save_view"),
+        {"name": "Critical", "query": "view=open&priority=1"},
+    )
+
+    assert query.params() == "view=open&q=1&priority=1&assignee=1"
+    assert SavedView.objects.get().query == "view=open&priority=1"
+    page = eli_client.get(reverse(QUEUE), {"view": "open", "priority": "1"})
+    assert page.context_data["page_url_prefix"].endswith("view=open&priority=1&page=")
+
+
 def test_only_managers_share_a_view_with_everyone(maya, eli, eli_client):
     refused = eli_client.post(
         reverse("admin:tickets_ticket_workspace_save_view"),
