@@ -367,3 +367,21 @@ def ticket_page_form_shown(
         for name, (head, tail) in prototype.rows.items()
     }
     return ShownForm(fields, prototype.media, rows)
+
+
+def reply_form_shown(view: str) -> ShownForm:
+    """The form a GET shows around the page's kept head (``page_head``).
+
+    The fields shown alike on every ticket (the reply box, the session fields)
+    and the request's ``view``; the head holds what shows the ticket (``seen``,
+    the selects, their rows), from ``ticket_page_form_shown``.
+    """
+    prototype = _prototype()
+    same = prototype.same_for_all
+    fields = {"view": prototype.per_ticket["view"].render(view), **same}
+    rows = {
+        name: SafeString(row)
+        for name, (row, _tail) in prototype.rows.items()
+        if name in same
+    }
+    return ShownForm(fields, prototype.media, rows)
