@@ -208,6 +208,9 @@ class _Prototype:
     # A row of ROWS: what goes around the widget (the whole row, and "", for a
     # field shown alike on every ticket).
     rows: dict[str, tuple[str, str]]
+    # What ``reply_form_shown`` shows for the queue's default view ("").
+    reply_fields: dict[str, ShownField]
+    reply_rows: dict[str, SafeString]
 
 
 def _row_parts(shown: ShownField, show_help: bool) -> tuple[str, str]:
@@ -313,6 +316,12 @@ def _prototype_build() -> _Prototype:
         assignee_empty_label=assignee.empty_label,
         media=SafeString(str(form.media)),
         rows=rows,
+        reply_fields={"view": per_ticket["view"].render(""), **same_for_all},
+        reply_rows={
+            name: SafeString(row)
+            for name, (row, _tail) in rows.items()
+            if name in same_for_all
+        },
     )
 
 
@@ -373,15 +382,12 @@ def reply_form_shown(view: str) -> ShownForm:
     """The form a GET shows around the page's kept head (``page_head``).
 
     The fields shown alike on every ticket (the reply box, the session fields)
-    and the request's ``view``; the head holds what shows the ticket (``seen``,
-    the selects, their rows), from ``ticket_page_form_shown``.
+    and the request's ``view``, kept per language for the default view; the head
+    holds what shows the ticket (``seen``, the selects, their rows), from
+    ``ticket_page_form_shown``. The dicts are shared, never changed.
     """
     prototype = _prototype()
-    same = prototype.same_for_all
-    fields = {"view": prototype.per_ticket["view"].render(view), **same}
-    rows = {
-        name: SafeString(row)
-        for name, (row, _tail) in prototype.rows.items()
-        if name in same
-    }
-    return ShownForm(fields, prototype.media, rows)
+    fields = prototype.reply_fields
+    if view:
+        fields = {**fields, "view": prototype.per_ticket["view"].render(view)}
+    return ShownForm(fields, prototype.media, prototype.reply_rows)
