@@ -15,8 +15,8 @@ of the page. What the unbound form shows is in two parts:
   every request by the same widgets, with the values a bound field would give
   them (the selects' tags and options are rendered once too, and joined around
   the ticket's choice: ``forms.SelectParts``), and the assignee options from
-  ``queue_page.staff_names()``'s cached list (``staff_options``: read in the
-  page's one ``get_many``, valid under the ``versions.NAMES`` stamp, which a new,
+  ``queue_page.staff_names()``'s cached list (``staff_options``: read when the
+  page's head renders, valid under the ``versions.NAMES`` stamp, which a new,
   renamed or deactivated staff member bumps), their HTML kept per process for
   the stamp and language it was built under.
 
@@ -328,7 +328,7 @@ def _prototype_build() -> _Prototype:
 def staff_options(found: dict[str, Any]) -> tuple[Option, ...]:
     """The assignee select's options: "Unassigned", then the staff by name.
 
-    ``found`` is what the page's ``get_many`` read of
+    ``found`` is what the page's head read of
     ``queue_page.STAFF_CACHE_KEYS``, handed to ``queue_page.staff_names`` (which
     reads and stores the list when missing or stale). The options' HTML is kept
     per language for the stamp it was built under. A thread whose open
