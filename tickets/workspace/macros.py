@@ -21,17 +21,27 @@ from .models import AssigneeAction, Macro
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+\.[a-z_]+)\s*\}\}")
 
-PLACEHOLDERS: dict[str, Callable[[Ticket, User], str]] = {
-    "contact.first_name": lambda t, a: t.requester.first_name or t.requester.email,
-    "contact.last_name": lambda t, a: t.requester.last_name,
-    "contact.name": lambda t, a: t.requester.display_name,
-    "ticket.number": lambda t, a: str(t.number),
-    "ticket.subject": lambda t, a: t.subject,
-    "ticket.priority": lambda t, a: str(t.get_priority_display()),
-    "organization.name": lambda t, a: t.organization.name,
-    "agent.first_name": lambda t, a: a.first_name or a.display_name,
-    "agent.name": lambda t, a: a.display_name,
+# What a placeholder shows of the ticket: kept with the ticket page's head
+# (``page_head``), under the same versions as what it shows.
+TICKET_PLACEHOLDERS: dict[str, Callable[[Ticket], str]] = {
+    "contact.first_name": lambda t: t.requester.first_name or t.requester.email,
+    "contact.last_name": lambda t: t.requester.last_name,
+    "contact.name": lambda t: t.requester.display_name,
+    "ticket.number": lambda t: str(t.number),
+    "ticket.subject": lambda t: t.subject,
+    "ticket.priority": lambda t: str(t.get_priority_display()),
+    "organization.name": lambda t: t.organization.name,
 }
+AGENT_PLACEHOLDERS: dict[str, Callable[[User], str]] = {
+    "agent.first_name": lambda a: a.first_name or a.display_name,
+    "agent.name": lambda a: a.display_name,
+}
+PLACEHOLDERS = frozenset({*TICKET_PLACEHOLDERS, *AGENT_PLACEHOLDERS})
+
+
+def ticket_placeholder_values(ticket: Ticket) -> dict[str, str]:
+    """What the ticket's placeholders are filled with, in the current language."""
+    return {name: fill(ticket) for name, fill in TICKET_PLACEHOLDERS.items()}
 
 
 def placeholder_errors(text: str) -> list[str]:
@@ -43,12 +53,18 @@ def placeholder_errors(text: str) -> list[str]:
     return sorted(unknown)
 
 
-def macro_render(text: str, *, ticket: Ticket, agent: User) -> str:
-    """Substitute the known placeholders; the result is plain Markdown text."""
+def macro_render(text: str, *, ticket_values: Mapping[str, str], agent: User) -> str:
+    """Substitute the known placeholders; the result is plain Markdown text.
+
+    ``ticket_values``: ``ticket_placeholder_values`` of the ticket.
+    """
 
     def value(match: re.Match[str]) -> str:
-        fill = PLACEHOLDERS.get(match.group(1))
-        return fill(ticket, agent) if fill else match.group(0)
+        name = match.group(1)
+        if name in ticket_values:
+            return ticket_values[name]
+        fill = AGENT_PLACEHOLDERS.get(name)
+        return fill(agent) if fill else match.group(0)
 
     return _PLACEHOLDER.sub(value, text)
 
@@ -113,13 +129,17 @@ def macros_changed(sender: type, **kwargs: Any) -> None:
 
 
 def macros_for_ticket(
-    ticket: Ticket, agent: User, *, cached: Mapping[str, Any] | None = None
+    ticket_values: Mapping[str, str],
+    agent: User,
+    *,
+    cached: Mapping[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Every macro the agent may use, rendered for the ticket, for the page's JSON.
 
     The ticket page inserts the text and sets the fields in the browser, where
     the engineer sees them before sending; nothing is applied until they save.
-    ``cached`` is what the page read from the cache for ``macro_cache_keys``
+    ``ticket_values`` are the ticket's ``ticket_placeholder_values``; ``cached``
+    is what the page read from the cache for ``macro_cache_keys``
     (with its other keys, in one round trip); without it they are read here.
     Placeholders are filled on every request: the rows are shared by tickets.
     """
@@ -148,7 +168,7 @@ def macros_for_ticket(
                 "id": pk,
                 "title": title,
                 "shared": owner_id is None,
-                "body": macro_render(body, ticket=ticket, agent=agent),
+                "body": macro_render(body, ticket_values=ticket_values, agent=agent),
                 "internal": is_internal,
                 "status": set_status or None,
                 "priority": set_priority,

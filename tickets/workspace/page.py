@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.http import HttpRequest, QueryDict
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -15,9 +16,8 @@ from django.utils.translation import gettext as _
 from scalr_support.accounts.models import User
 from scalr_support.common.errors import ServiceError
 from tickets.sla_reads import sla_reads
-from tickets.sla_state import TICKET_SLA_FIELDS
 
-from .. import lifecycle, services, sessions
+from .. import services
 from ..cache import Fragment, fragments
 from ..choices import ACTIVE_STATUSES, Status
 from ..models import Contact, Ticket
@@ -28,7 +28,14 @@ from .forms import TicketPageForm
 from .links import queue_url, ticket_url
 from .macros import macro_cache_keys, macros_for_ticket
 from .models import AuditAction, TicketAudit
-from .page_form import ShownForm, staff_options, ticket_page_form_shown
+from .page_form import (
+    ShownForm,
+    reply_form_shown,
+    staff_options,
+    ticket_page_form_shown,
+)
+from .page_head import TicketHead, ticket_head
+from .page_ticket import TicketSource
 from .queue_page import STAFF_CACHE_KEYS
 from .saving import SessionOffer, ticket_page_save
 
@@ -61,7 +68,7 @@ def _thread(ticket: Ticket, user: User) -> tuple[list[Any], list[Any]]:
     return thread.description_attachments, entries
 
 
-def _thread_fragment(ticket: Ticket, user: User) -> Fragment:
+def _thread_fragment(source: TicketSource, user: User) -> Fragment:
     """The rendered conversation, shared by every engineer until the ticket changes.
 
     It is the same for all staff (they all read internal notes) and holds no
@@ -77,6 +84,7 @@ def _thread_fragment(ticket: Ticket, user: User) -> Fragment:
         raise PermissionError("the workspace thread includes internal notes")
 
     def render() -> str:
+        ticket = source.full()
         description_files, entries = _thread(ticket, user)
         return render_to_string(
             "admin/tickets/workspace/_thread.html",
@@ -89,7 +97,7 @@ def _thread_fragment(ticket: Ticket, user: User) -> Fragment:
 
     return Fragment(
         "ws-thread",
-        (ticket.pk, ticket.updated_at.isoformat()),
+        (source.key.pk, source.key.updated_at.isoformat()),
         render,
         timeout=THREAD_SECONDS,
         stamps=(versions.NAMES,),
@@ -98,7 +106,7 @@ def _thread_fragment(ticket: Ticket, user: User) -> Fragment:
     )
 
 
-def _side_fragment(ticket: Ticket) -> Fragment:
+def _side_fragment(source: TicketSource) -> Fragment:
     """The SLA and organisation panels, shared like the thread.
 
     Besides the organisation's version (which every write to its tickets and
@@ -108,6 +116,7 @@ def _side_fragment(ticket: Ticket) -> Fragment:
     """
 
     def render() -> str:
+        ticket = source.full()
         organization = ticket.organization
         contacts = list(
             Contact.objects.filter(organization=organization, is_technical_contact=True)
@@ -131,9 +140,38 @@ def _side_fragment(ticket: Ticket) -> Fragment:
             },
         )
 
-    sla_state = [getattr(ticket, name) for name in TICKET_SLA_FIELDS]
+    key = source.key
     return Fragment(
-        "ws-side", (ticket.pk, ticket.updated_at.isoformat(), *sla_state), render
+        "ws-side", (key.pk, key.updated_at.isoformat(), *key.sla_state), render
+    )
+
+
+def _head_fragment(source: TicketSource) -> Fragment:
+    """The ticket's own parts of the page (``page_head``), shared like the thread.
+
+    Valid under what the thread's entry is (the organisation's version, the
+    ticket's ``updated_at``, the ``versions.NAMES`` stamp: the organisation's and
+    tier's names and the tier's session terms, the requester's names, the staff
+    of the assignee select) and for the day its key names (the version's
+    "unsupported" flag). The staff list is read when it renders, not on every
+    request.
+    """
+    today = timezone.now().date()
+
+    def render() -> TicketHead:
+        ticket = source.full()
+        staff = staff_options(cache.get_many(list(STAFF_CACHE_KEYS)))
+        form = ticket_page_form_shown(ticket, view="", staff=staff)
+        return ticket_head(ticket, form, today=today)
+
+    key = source.key
+    return Fragment(
+        "ws-head",
+        (key.pk, key.updated_at.isoformat(), today.isoformat()),
+        render,
+        timeout=THREAD_SECONDS,
+        stamps=(versions.NAMES,),
+        cacheable=not versions.pending(versions.NAMES),
     )
 
 
@@ -175,41 +213,49 @@ def _unaudited_endings(ticket: Ticket, audit: list[TicketAudit]) -> list[Ending]
 
 
 def ticket_page_context(
-    request: HttpRequest, ticket: Ticket, *, form: TicketPageForm | None, view: str
+    request: HttpRequest,
+    source: TicketSource,
+    *,
+    form: TicketPageForm | None,
+    view: str,
 ) -> dict[str, Any]:
     """Everything the ticket page shows, in a fixed number of queries.
 
-    What the cache holds for the page (the thread and side fragments, presence,
-    the engineer's macros) is read in one round trip when it is all current. A
-    GET shows the form as ``page_form`` renders it; a posted form is shown as is.
+    What the cache holds for the page (the head, thread and side fragments,
+    presence, the engineer's macros) is read in one round trip when it is all
+    current, and then the ticket is not read beyond ``source.key``. A GET shows
+    the form as ``page_form`` renders it; a posted form is shown as is, and the
+    head is rendered from it.
     """
     user = cast(User, request.user)
     macro_keys = macro_cache_keys(user)
-    presence_key = presence.presence_key(ticket.pk)
-    (thread, side), found = fragments(
-        organization_id=ticket.organization_id,
-        wanted=[_thread_fragment(ticket, user), _side_fragment(ticket)],
-        also=[presence_key, *macro_keys, *STAFF_CACHE_KEYS],
+    presence_key = presence.presence_key(source.key.pk)
+    wanted = [_thread_fragment(source, user), _side_fragment(source)]
+    if form is None:
+        wanted.append(_head_fragment(source))
+    contents, found = fragments(
+        organization_id=source.key.organization_id,
+        wanted=wanted,
+        also=[presence_key, *macro_keys],
     )
-    shown: TicketPageForm | ShownForm = (
-        ticket_page_form_shown(ticket, view=view, staff=staff_options(found))
-        if form is None
-        else form
-    )
+    thread, side = contents[:2]
+    head: TicketHead
+    shown: TicketPageForm | ShownForm
+    if form is None:
+        head, shown = contents[2], reply_form_shown(view)
+    else:
+        today = timezone.now().date()
+        head, shown = ticket_head(source.full(), form, today=today), form
     return {
-        "title": f"{ticket.reference} {ticket.subject}",
-        "ticket": ticket,
-        "original": ticket,
+        "title": f"{head.reference} {head.subject}",
+        "head": head,
         "form": shown,
         "media": shown.media,
         # Fragments are our own templates' autoescaped output (content sanitised).
         "thread_html": mark_safe(thread),  # noqa: S308
         "side_html": mark_safe(side),  # noqa: S308
-        "version_unsupported": lifecycle.is_unsupported(
-            ticket.version_support_ends_on, timezone.now().date()
-        ),
-        "session_refusal": sessions.session_refusal(ticket),
-        "macros": macros_for_ticket(ticket, user, cached=found),
+        "session_refusal": head.session_refusal,
+        "macros": macros_for_ticket(head.placeholders, user, cached=found),
         "viewers": presence.presence_others_in(found.get(presence_key), user=user),
         "heartbeat_seconds": presence.HEARTBEAT_SECONDS,
         "view": view,

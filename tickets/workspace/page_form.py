@@ -15,8 +15,8 @@ of the page. What the unbound form shows is in two parts:
   every request by the same widgets, with the values a bound field would give
   them (the selects' tags and options are rendered once too, and joined around
   the ticket's choice: ``forms.SelectParts``), and the assignee options from
-  ``queue_page.staff_names()``'s cached list (``staff_options``: read in the
-  page's one ``get_many``, valid under the ``versions.NAMES`` stamp, which a new,
+  ``queue_page.staff_names()``'s cached list (``staff_options``: read when the
+  page's head renders, valid under the ``versions.NAMES`` stamp, which a new,
   renamed or deactivated staff member bumps), their HTML kept per process for
   the stamp and language it was built under.
 
@@ -208,6 +208,9 @@ class _Prototype:
     # A row of ROWS: what goes around the widget (the whole row, and "", for a
     # field shown alike on every ticket).
     rows: dict[str, tuple[str, str]]
+    # What ``reply_form_shown`` shows for the queue's default view ("").
+    reply_fields: dict[str, ShownField]
+    reply_rows: dict[str, SafeString]
 
 
 def _row_parts(shown: ShownField, show_help: bool) -> tuple[str, str]:
@@ -313,13 +316,19 @@ def _prototype_build() -> _Prototype:
         assignee_empty_label=assignee.empty_label,
         media=SafeString(str(form.media)),
         rows=rows,
+        reply_fields={"view": per_ticket["view"].render(""), **same_for_all},
+        reply_rows={
+            name: SafeString(row)
+            for name, (row, _tail) in rows.items()
+            if name in same_for_all
+        },
     )
 
 
 def staff_options(found: dict[str, Any]) -> tuple[Option, ...]:
     """The assignee select's options: "Unassigned", then the staff by name.
 
-    ``found`` is what the page's ``get_many`` read of
+    ``found`` is what the page's head read of
     ``queue_page.STAFF_CACHE_KEYS``, handed to ``queue_page.staff_names`` (which
     reads and stores the list when missing or stale). The options' HTML is kept
     per language for the stamp it was built under. A thread whose open
@@ -367,3 +376,18 @@ def ticket_page_form_shown(
         for name, (head, tail) in prototype.rows.items()
     }
     return ShownForm(fields, prototype.media, rows)
+
+
+def reply_form_shown(view: str) -> ShownForm:
+    """The form a GET shows around the page's kept head (``page_head``).
+
+    The fields shown alike on every ticket (the reply box, the session fields)
+    and the request's ``view``, kept per language for the default view; the head
+    holds what shows the ticket (``seen``, the selects, their rows), from
+    ``ticket_page_form_shown``. The dicts are shared, never changed.
+    """
+    prototype = _prototype()
+    fields = prototype.reply_fields
+    if view:
+        fields = {**fields, "view": prototype.per_ticket["view"].render(view)}
+    return ShownForm(fields, prototype.media, prototype.reply_rows)

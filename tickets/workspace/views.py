@@ -39,6 +39,7 @@ from .forms import BulkForm, SaveViewForm, value_label
 from .links import queue_url
 from .models import SavedView
 from .page import ticket_page_context, ticket_page_submit
+from .page_ticket import FULL_RELATED, TicketSource, page_ticket
 from .queue_page import QueuePage, queue_page
 
 # The pages are Jinja2 templates (jinja2_templates/tickets/workspace/, the
@@ -305,28 +306,31 @@ def ticket_page(
         raise PermissionDenied
     if request.method == "POST" and not model_admin.has_change_permission(request):
         raise PermissionDenied
-    # A GET shows the assignee by id only (the select); a submit's collision
-    # check names them.
-    related: tuple[str, ...] = ("organization__tier", "requester")
-    if request.method == "POST":
-        related = (*related, "assignee")
-    ticket = get_object_or_404(
-        Ticket.objects.select_related(*related), pk=int(object_id)
-    )
     view = queues.view_param(
         request.GET.get("view", "") or request.POST.get("view", "")
     )
+    form, collisions = None, []
     if request.method == "POST":
+        ticket = get_object_or_404(
+            Ticket.objects.select_related(*FULL_RELATED, "assignee"),
+            pk=int(object_id),
+        )
         outcome = ticket_page_submit(request, ticket, view)
         if outcome.redirect:
             queues.tab_counts_forget(_user(request))
             return HttpResponseRedirect(outcome.redirect)
         form, collisions = outcome.form, outcome.collisions
+        source = TicketSource.of(ticket)
     else:
-        form, collisions = None, []
+        # A GET reads the ticket's key columns; its fragments read the rest
+        # when they render (``page_ticket``).
+        key = page_ticket(int(object_id))
+        if key is None:
+            raise Http404
+        source = TicketSource(key)
     context = {
         **site_context(model_admin, request),
-        **ticket_page_context(request, ticket, form=form, view=view),
+        **ticket_page_context(request, source, form=form, view=view),
         "opts": model_admin.model._meta,
         "collisions": collisions,
         "can_change": model_admin.has_change_permission(request),

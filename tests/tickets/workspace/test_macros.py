@@ -7,7 +7,11 @@ from django.urls import reverse
 
 from tests.conftest import signed_in
 from tickets.models import Macro, SavedView
-from tickets.workspace.macros import macro_render, placeholder_errors
+from tickets.workspace.macros import (
+    macro_render,
+    placeholder_errors,
+    ticket_placeholder_values,
+)
 from tickets.workspace.models import AssigneeAction
 
 pytestmark = pytest.mark.django_db
@@ -40,7 +44,9 @@ def test_a_macro_cannot_reach_settings_or_template_tags(eli, file_ticket):
     ticket = file_ticket()
     hostile = "{{ settings.SECRET_KEY }} {% debug %} {{ ticket.requester.password }}"
 
-    assert macro_render(hostile, ticket=ticket, agent=eli) == hostile
+    values = ticket_placeholder_values(ticket)
+
+    assert macro_render(hostile, ticket_values=values, agent=eli) == hostile
     assert placeholder_errors(hostile) == [
         "settings.SECRET_KEY",
         "ticket.requester.password",
