@@ -226,17 +226,25 @@ def _live_page(
     user: User,
     *,
     now: datetime,
-    counts: dict[str, int],
+    counts: queues.TabCounts,
+    found: Mapping[str, Any],
 ) -> Page:
     """The page of ``LiveRow``s the query asks for (the last one past the end).
 
     The paginator only numbers the pages: an unfiltered tab's count is the
-    tab's (one query fewer, and no queryset built), a filtered one is counted.
+    tab's (one query fewer, and no queryset built), a filtered one is counted
+    and kept with the tab counts (``queues.list_count``).
     """
     if query.is_filtered:
-        count = live_sql.live_count(query, user, now=now)
+        count = queues.list_count(
+            query,
+            user,
+            counts=counts,
+            found=found,
+            count=lambda: live_sql.live_count(query, user, now=now),
+        )
     else:
-        count = counts[query.tab]
+        count = counts.by_tab[query.tab]
     numbers: Sequence[Any] = range(count)  # its page's list is the rows below
     page = Paginator(numbers, queues.PAGE_SIZE).get_page(query.page)
     # A whole page, whatever the count says: the counts may lag others' changes
@@ -268,11 +276,12 @@ def queue_page(query: queues.QueueQuery, user: User, *, now: datetime) -> QueueP
                 TIERS_KEY,
                 views_key,
                 page_key,
+                *([queues.list_count_key(query, user)] if query.is_filtered else []),
             ]
         )
     )
     counts = queues.tab_counts(user, now=now, found=lookup.found)
-    page = _live_page(query, user, now=now, counts=counts)
+    page = _live_page(query, user, now=now, counts=counts, found=lookup.found)
     live: list[queues.LiveRow] = page.object_list  # type: ignore[assignment]
     names = None if names_pending else versions.current(lookup.found, versions.NAMES)
     views = (
@@ -296,7 +305,7 @@ def queue_page(query: queues.QueueQuery, user: User, *, now: datetime) -> QueueP
     if lookup.stores:
         cache.set_many(lookup.stores, ENTRY_SECONDS)
     return QueuePage(
-        counts=counts,
+        counts=counts.by_tab,
         page=page,
         rows_html=rows_html(live, parts, now=now, zone=zone, view=query.params()),
         staff=staff,

@@ -9,7 +9,9 @@ shown values of the rows the cache misses (``QueueRow``) in two more
 """
 
 import functools
-from collections.abc import Iterable, Mapping
+import hashlib
+import uuid
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cached_property
@@ -169,12 +171,19 @@ def counts_key(user: User) -> str:
     return f"workspace:tab-counts:{user.pk}"
 
 
+class TabCounts(NamedTuple):
+    """How many tickets each tab holds, and the token of this reading."""
+
+    by_tab: dict[str, int]
+    token: str  # a filtered list's count counts only under it (``list_count``)
+
+
 def tab_counts(
     user: User,
     *,
     now: datetime | None = None,
     found: Mapping[str, Any] | None = None,
-) -> dict[str, int]:
+) -> TabCounts:
     """How many tickets each tab holds: one query, reused for ``COUNTS_SECONDS``.
 
     Counting every tab scans the open tickets, which costs more than the rest of
@@ -184,22 +193,56 @@ def tab_counts(
     other keys, in one round trip.
     """
     key = counts_key(user)
-    counts = cache.get(key) if found is None else found.get(key)
-    if counts is None:
+    entry = cache.get(key) if found is None else found.get(key)
+    if isinstance(entry, tuple) and len(entry) == 2:
+        token, by_tab = entry
+    else:
         now = now or timezone.now()
-        counts = Ticket.objects.aggregate(
+        by_tab = Ticket.objects.aggregate(
             **{
                 slug: Count("pk", filter=_tab_filter(slug, user, now))
                 for slug, _label in TABS
             }
         )
-        cache.set(key, counts, timeout=COUNTS_SECONDS)
-    return dict(counts)
+        token = uuid.uuid4().hex
+        cache.set(key, (token, by_tab), timeout=COUNTS_SECONDS)
+    return TabCounts(dict(by_tab), token)
 
 
 def tab_counts_forget(user: User) -> None:
     """Count again on the next page: the user just changed tickets."""
     cache.delete(counts_key(user))
+
+
+def list_count_key(query: QueueQuery, user: User) -> str:
+    """Where ``list_count`` keeps a filtered list's count for the user."""
+    digest = hashlib.sha256(query.params().encode()).hexdigest()[:32]
+    return f"workspace:list-count:{user.pk}:{digest}"
+
+
+def list_count(
+    query: QueueQuery,
+    user: User,
+    *,
+    counts: TabCounts,
+    found: Mapping[str, Any],
+    count: Callable[[], int],
+) -> int:
+    """A filtered list's count (``count()``), kept as long as the tab counts it
+    was read with: under their token, so it lags others' changes no longer than
+    they do, and the engineer's own changes, which drop the tab counts, drop it.
+
+    A filter over a joined column (the tier) counts thousands of rows, which
+    cost the database several times the page itself. ``found``: a ``get_many``
+    result that read ``list_count_key``.
+    """
+    key = list_count_key(query, user)
+    entry = found.get(key)
+    if isinstance(entry, tuple) and len(entry) == 2 and entry[0] == counts.token:
+        return int(entry[1])
+    value = count()
+    cache.set(key, (counts.token, value), timeout=COUNTS_SECONDS)
+    return value
 
 
 def _filtered(
