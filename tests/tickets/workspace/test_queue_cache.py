@@ -10,6 +10,7 @@ from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
+from scalr_support.accounts import backends
 from tests.conftest import signed_in
 from tests.factories import CommentFactory, StaffFactory, TicketFactory
 from tickets import services
@@ -378,3 +379,33 @@ def test_a_ticket_deleted_while_the_page_is_read_is_left_out(
 
     assert f'data-id="{kept.pk}"' in html
     assert f'data-id="{gone.pk}"' not in html
+
+
+def test_a_warm_queue_reads_the_viewers_permissions_in_its_one_round_trip(
+    eli_client, settle, monkeypatch
+):
+    settle()
+    queue_html(eli_client)
+    asked: list[list[str]] = []
+    real = cache.get_many
+    monkeypatch.setattr(
+        cache, "get_many", lambda keys: asked.append(list(keys)) or real(keys)
+    )
+
+    queue_html(eli_client)
+
+    assert len(asked) == 1
+    assert backends.VERSION_KEY in asked[0]
+
+
+def test_a_permission_taken_away_refuses_the_queue_at_once(
+    eli, eli_client, settle, django_capture_on_commit_callbacks
+):
+    settle()
+    queue_html(eli_client)
+    queue_html(eli_client)  # the permissions come from the page's round trip
+
+    with django_capture_on_commit_callbacks(execute=True):
+        eli.groups.clear()
+
+    assert eli_client.get(reverse(QUEUE)).status_code == 403
