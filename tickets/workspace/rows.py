@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
+from scalr_support.common.language_memo import LanguageMemo
 from tickets import sla_state as sla_rules
 
 from ..admin_policy import _flags as policy_flags
@@ -58,21 +59,48 @@ def duration_text(value: timedelta) -> str:
     return f"{mins}m"
 
 
+class _SlaLabels(NamedTuple):
+    """The badge's texts in a language: the escaped labels and titles, and the
+    countdown's formats (escaped once formatted)."""
+
+    labels: dict[str, str]  # by state: met, breached
+    best_effort: str
+    late: str
+    left: str
+    soft_title: str
+    due_title: str
+
+
+def _sla_labels() -> _SlaLabels:
+    return _SlaLabels(
+        labels={
+            sla_rules.MET: escape(_("met")),
+            sla_rules.BREACHED: escape(_("breached")),
+        },
+        best_effort=escape(_("best effort")),
+        late=_("%(t)s late"),
+        left=_("%(t)s left"),
+        soft_title=escape(_("Soft target")),
+        due_title=escape(_("Due")),
+    )
+
+
+# The badge's texts, looked up once per process and language (seven
+# translations and escapes a page otherwise).
+_SLA_LABELS: LanguageMemo[_SlaLabels] = LanguageMemo()
+
+
 def sla_cell_renderer(
     now: datetime, zone: tzinfo
 ) -> Callable[[str | None, datetime | None, bool], str]:
-    """A function that writes the SLA badge, with the page's labels looked up once.
+    """A function that writes the SLA badge, with the language's labels.
 
     The badge is a live countdown with the absolute due time on hover; labels and
     the due time's text are escaped (they are translations and our own format).
     """
-    labels = {
-        sla_rules.MET: escape(_("met")),
-        sla_rules.BREACHED: escape(_("breached")),
-    }
-    best_effort_label = escape(_("best effort"))
-    late, left = _("%(t)s late"), _("%(t)s left")
-    soft_title, due_title = escape(_("Soft target")), escape(_("Due"))
+    labels, best_effort_label, late, left, soft_title, due_title = _SLA_LABELS.get(
+        "sla", _sla_labels
+    )
     none = escape("—")
     # The badge's opening tag per state (our own slugs, escaped once a page).
     opening: dict[str, str] = {}
