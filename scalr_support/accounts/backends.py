@@ -12,10 +12,13 @@ tables) are seen within ``PERMISSIONS_SECONDS``.
 
 A cache entry is trusted only when it carries the current version, so a request
 that read the permissions before a change committed can store them, but no one
-will use them: the change's new version no longer matches.
+will use them: the change's new version no longer matches. A page may read the
+entry and the version with its own keys (``permission_keys``,
+``prime_permissions``): the same entry, trusted on the same condition.
 """
 
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from django.contrib.auth.backends import ModelBackend
@@ -40,6 +43,36 @@ def _new_version() -> str:
     return uuid.uuid4().hex
 
 
+def permission_keys(user: User) -> tuple[str, str]:
+    """What ``prime_permissions`` reads: for a page that reads them with its own
+    keys in one round trip instead of the backend's own."""
+    return (VERSION_KEY, _user_key(user.pk))
+
+
+def _current(user_obj: Any, found: Mapping[str, Any]) -> set[str] | None:
+    """The user's permissions from ``found`` (a ``get_many`` of
+    ``permission_keys``) if its entry carries the current version, else None."""
+    version = found.get(VERSION_KEY)
+    entry = found.get(_user_key(user_obj.pk))
+    if (
+        version is not None
+        and entry is not None
+        and entry[0] == version
+        and entry[1] == user_obj.is_superuser
+    ):
+        return set(entry[2])
+    return None
+
+
+def prime_permissions(user: User, found: Mapping[str, Any]) -> None:
+    """Let this request's permission checks use ``found`` where it is current
+    (exactly what ``_cached`` would trust); otherwise they read as usual."""
+    if user.is_active and not hasattr(user, "_perm_cache"):
+        permissions = _current(user, found)
+        if permissions is not None:
+            user._perm_cache = permissions  # type: ignore[attr-defined]
+
+
 class CachedPermissionsBackend(ModelBackend):
     """``ModelBackend`` whose ``get_all_permissions`` is served from the cache."""
 
@@ -54,15 +87,10 @@ class CachedPermissionsBackend(ModelBackend):
         """The user's permissions from the cache, or read and stored there."""
         key = _user_key(user_obj.pk)
         found = cache.get_many([VERSION_KEY, key])
+        cached = _current(user_obj, found)
+        if cached is not None:
+            return cached
         version = found.get(VERSION_KEY)
-        entry = found.get(key)
-        if (
-            version is not None
-            and entry is not None
-            and entry[0] == version
-            and entry[1] == user_obj.is_superuser
-        ):
-            return set(entry[2])
         if version is None:
             cache.add(VERSION_KEY, _new_version(), timeout=None)
             version = cache.get(VERSION_KEY)

@@ -254,9 +254,22 @@ def _live_page(
     return page
 
 
-def queue_page(query: queues.QueueQuery, user: User, *, now: datetime) -> QueuePage:
+def queue_page(
+    query: queues.QueueQuery,
+    user: User,
+    *,
+    now: datetime,
+    gate_keys: Sequence[str] = (),
+    gate: Callable[[Mapping[str, Any]], None] | None = None,
+) -> QueuePage:
     """The tabs' counts, the queue's page of rows and the lists around it (see
-    the module)."""
+    the module).
+
+    ``gate`` is called with the round trip's answer, which holds ``gate_keys``
+    too, before anything is read from the database or stored: the view checks
+    the viewer's permissions there (raising to refuse), read in this round trip
+    rather than in one of their own.
+    """
     zone = timezone.get_current_timezone()
     zone_name, language = (
         timezone.get_current_timezone_name(),
@@ -277,9 +290,12 @@ def queue_page(query: queues.QueueQuery, user: User, *, now: datetime) -> QueueP
                 views_key,
                 page_key,
                 *([queues.list_count_key(query, user)] if query.is_filtered else []),
+                *gate_keys,
             ]
         )
     )
+    if gate is not None:
+        gate(lookup.found)
     counts = queues.tab_counts(user, now=now, found=lookup.found)
     page = _live_page(query, user, now=now, counts=counts, found=lookup.found)
     live: list[queues.LiveRow] = page.object_list  # type: ignore[assignment]

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
+from scalr_support.common.language_memo import LanguageMemo
 from tickets import sla_state as sla_rules
 
 from ..admin_policy import _flags as policy_flags
@@ -26,6 +27,7 @@ from ..models import Ticket
 from .queues import LiveRow, QueueRow
 
 DUE_ATTRIBUTES = 4096  # due times' attributes kept per process (_due_attributes)
+BADGES = 4096  # countdown badges kept per process (_countdown_badge)
 # What strftime's %a and %b write in the C locale (Python never sets LC_TIME).
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 MONTH_NAMES = (
@@ -58,21 +60,46 @@ def duration_text(value: timedelta) -> str:
     return f"{mins}m"
 
 
+class _SlaLabels(NamedTuple):
+    """The badge's texts in a language: the escaped labels and titles, and the
+    countdown's formats (escaped once formatted)."""
+
+    met: str
+    breached: str
+    best_effort: str
+    late: str
+    left: str
+    soft_title: str
+    due_title: str
+
+
+def _sla_labels() -> _SlaLabels:
+    return _SlaLabels(
+        met=escape(_("met")),
+        breached=escape(_("breached")),
+        best_effort=escape(_("best effort")),
+        late=_("%(t)s late"),
+        left=_("%(t)s left"),
+        soft_title=escape(_("Soft target")),
+        due_title=escape(_("Due")),
+    )
+
+
+# The badge's texts, looked up once per process and language (seven
+# translations and escapes a page otherwise).
+_SLA_LABELS: LanguageMemo[_SlaLabels] = LanguageMemo()
+
+
 def sla_cell_renderer(
     now: datetime, zone: tzinfo
 ) -> Callable[[str | None, datetime | None, bool], str]:
-    """A function that writes the SLA badge, with the page's labels looked up once.
+    """A function that writes the SLA badge, with the language's labels.
 
     The badge is a live countdown with the absolute due time on hover; labels and
     the due time's text are escaped (they are translations and our own format).
     """
-    labels = {
-        sla_rules.MET: escape(_("met")),
-        sla_rules.BREACHED: escape(_("breached")),
-    }
-    best_effort_label = escape(_("best effort"))
-    late, left = _("%(t)s late"), _("%(t)s left")
-    soft_title, due_title = escape(_("Soft target")), escape(_("Due"))
+    texts = _SLA_LABELS.get("sla", _sla_labels)
+    labels = {sla_rules.MET: texts.met, sla_rules.BREACHED: texts.breached}
     none = escape("—")
     # The badge's opening tag per state (our own slugs, escaped once a page).
     opening: dict[str, str] = {}
@@ -84,18 +111,48 @@ def sla_cell_renderer(
         if tag is None:
             tag = opening[state] = f'<span class="sla-state sla-{escape(state)}"'
         if state == sla_rules.MET or due is None:
-            label = labels.get(state, best_effort_label)
+            label = labels.get(state, texts.best_effort)
             return f"{tag}>{label}</span>"
         remaining = due - now
         overdue = state == sla_rules.BREACHED or remaining < timedelta(0)
-        text = (late if overdue else left) % {"t": duration_text(remaining)}
-        title = soft_title if best_effort else due_title
-        return (
-            f"{tag}{_due_attributes(due.isoformat(), zone, title)}>"
-            f"<span data-ws-countdown>{escape(text)}</span></span>"
+        minutes = int(abs(remaining.total_seconds()) // 60)
+        return _countdown_badge(
+            tag, due, due.tzinfo, overdue, minutes, best_effort, zone, texts
         )
 
     return cell
+
+
+@functools.lru_cache(maxsize=BADGES)
+def _countdown_badge(
+    tag: str,
+    due: datetime,
+    due_zone: tzinfo | None,
+    overdue: bool,
+    minutes: int,
+    best_effort: bool,
+    zone: tzinfo,
+    texts: _SlaLabels,
+) -> str:
+    """A countdown badge: ``tag`` (its escaped opening) with the due time's
+    attributes and the text of ``minutes`` late or left.
+
+    Kept per process, a function of its arguments only (the badge's texts in
+    the language are one of them): a page writes fifty, and within a minute the
+    next request writes most of them again. The countdown is still that of the
+    request's time, which ``minutes`` and ``overdue`` come from. ``due_zone`` is
+    ``due``'s own tzinfo: datetimes of one instant compare equal whatever their
+    zone, and with it the key decides the ISO text written (without formatting
+    it on every call, which cost as much as the rest of the badge).
+    """
+    text = (texts.late if overdue else texts.left) % {
+        "t": duration_text(timedelta(minutes=minutes))
+    }
+    title = texts.soft_title if best_effort else texts.due_title
+    return (
+        f"{tag}{_due_attributes(due.isoformat(), zone, title)}>"
+        f"<span data-ws-countdown>{escape(text)}</span></span>"
+    )
 
 
 @functools.lru_cache(maxsize=DUE_ATTRIBUTES)

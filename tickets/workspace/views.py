@@ -5,6 +5,7 @@ adds the URLs of ``urls``; each view receives the model admin so that the
 admin's own permission checks and context apply.
 """
 
+from collections.abc import Mapping
 from typing import Any, cast
 
 from django.contrib import messages
@@ -26,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from scalr_support.accounts.backends import permission_keys, prime_permissions
 from scalr_support.accounts.models import User
 from scalr_support.common.errors import ServiceError
 from tickets.admin_sla import STATE_LABELS
@@ -82,12 +84,18 @@ def site_context(model_admin: ModelAdmin, request: HttpRequest) -> dict[str, Any
 
 def queue(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponse:
     """The queue: tabs with counts, filters, one page of tickets, bulk actions."""
-    if not model_admin.has_view_permission(request):
-        raise PermissionDenied
     user = _user(request)
+
+    def allowed(found: Mapping[str, Any]) -> None:
+        prime_permissions(user, found)
+        if not model_admin.has_view_permission(request):
+            raise PermissionDenied
+
     now = timezone.now()
     query = queues.QueueQuery.from_params(request.GET)
-    data = queue_page(query, user, now=now)
+    data = queue_page(
+        query, user, now=now, gate_keys=permission_keys(user), gate=allowed
+    )
     counts = data.counts
     saved = data.saved_views
     current_params = query.params()

@@ -3,24 +3,27 @@ across what a row depends on, and the SLA badge still live."""
 
 import re
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import timezone as fixed_zone
 
 import pytest
 from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
+from scalr_support.accounts import backends
 from tests.conftest import signed_in
 from tests.factories import CommentFactory, StaffFactory, TicketFactory
-from tickets import services
+from tickets import services, sla_state
 from tickets.choices import Priority
 from tickets.lifecycle import tickets_version_support_refresh
 from tickets.models import Release, SavedView, Ticket
-from tickets.workspace import queue_page, versions
+from tickets.workspace import queue_page, rows, versions
 
 pytestmark = pytest.mark.django_db
 
 QUEUE = "admin:tickets_ticket_changelist"
+PLUS_ONE = fixed_zone(timedelta(hours=1))
 WARM_QUERIES = 5  # session, user, its two permission reads, the page's tickets
 
 
@@ -378,3 +381,50 @@ def test_a_ticket_deleted_while_the_page_is_read_is_left_out(
 
     assert f'data-id="{kept.pk}"' in html
     assert f'data-id="{gone.pk}"' not in html
+
+
+def test_a_warm_queue_reads_the_viewers_permissions_in_its_one_round_trip(
+    eli_client, settle, monkeypatch
+):
+    settle()
+    queue_html(eli_client)
+    asked: list[list[str]] = []
+    real = cache.get_many
+    monkeypatch.setattr(
+        cache, "get_many", lambda keys: asked.append(list(keys)) or real(keys)
+    )
+
+    queue_html(eli_client)
+
+    assert len(asked) == 1
+    assert backends.VERSION_KEY in asked[0]
+
+
+def test_a_permission_taken_away_refuses_the_queue_at_once(
+    eli, eli_client, settle, django_capture_on_commit_callbacks
+):
+    settle()
+    queue_html(eli_client)
+    queue_html(eli_client)  # the permissions come from the page's round trip
+
+    with django_capture_on_commit_callbacks(execute=True):
+        eli.groups.clear()
+
+    assert eli_client.get(reverse(QUEUE)).status_code == 403
+
+
+def test_a_kept_sla_badge_is_that_of_its_due_times_own_zone_and_minute():
+    now = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+    due = now + timedelta(minutes=30)
+    cell = rows.sla_cell_renderer(now, UTC)
+
+    in_utc = cell(sla_state.ON_TRACK, due, False)
+    same_instant = cell(sla_state.ON_TRACK, due.astimezone(PLUS_ONE), False)
+    a_minute_later = rows.sla_cell_renderer(now + timedelta(minutes=1), UTC)(
+        sla_state.ON_TRACK, due, False
+    )
+
+    assert 'data-ws-due="2026-12-04T12:30:00+00:00"' in in_utc
+    assert 'data-ws-due="2026-12-04T13:30:00+01:00"' in same_instant
+    assert "30m left" in in_utc
+    assert "29m left" in a_minute_later
