@@ -328,17 +328,28 @@ def test_rows_are_rendered_only_for_the_tickets_the_cache_misses(
     assert rendered == [[tickets[0].pk]]
 
 
+@pytest.fixture
+def cache_reads(monkeypatch) -> Callable[[], list[list[str]]]:
+    """Start recording the keys of every ``cache.get_many``; returns the record."""
+
+    def start() -> list[list[str]]:
+        asked: list[list[str]] = []
+        real = cache.get_many
+        monkeypatch.setattr(
+            cache, "get_many", lambda keys: asked.append(list(keys)) or real(keys)
+        )
+        return asked
+
+    return start
+
+
 def test_a_warm_page_reads_its_rows_from_one_entry_and_a_changed_one_from_each(
-    eli_client, settle, monkeypatch
+    eli_client, settle, cache_reads
 ):
     tickets = TicketFactory.create_batch(3)
     settle()
     queue_html(eli_client)
-    asked: list[list[str]] = []
-    real = cache.get_many
-    monkeypatch.setattr(
-        cache, "get_many", lambda keys: asked.append(list(keys)) or real(keys)
-    )
+    asked = cache_reads()
 
     queue_html(eli_client)
     tickets[1].subject = "Changed"
@@ -384,15 +395,11 @@ def test_a_ticket_deleted_while_the_page_is_read_is_left_out(
 
 
 def test_a_warm_queue_reads_the_viewers_permissions_in_its_one_round_trip(
-    eli_client, settle, monkeypatch
+    eli_client, settle, cache_reads
 ):
     settle()
     queue_html(eli_client)
-    asked: list[list[str]] = []
-    real = cache.get_many
-    monkeypatch.setattr(
-        cache, "get_many", lambda keys: asked.append(list(keys)) or real(keys)
-    )
+    asked = cache_reads()
 
     queue_html(eli_client)
 
