@@ -30,6 +30,7 @@ from django.utils.translation import ngettext
 from scalr_support.accounts.backends import permission_keys, prime_permissions
 from scalr_support.accounts.models import User
 from scalr_support.common.errors import ServiceError
+from scalr_support.common.jinja2 import zone_abbreviation
 from tickets.admin_sla import STATE_LABELS
 
 from ..models import Ticket
@@ -42,6 +43,7 @@ from .links import queue_url
 from .models import SavedView
 from .page import ticket_page_context, ticket_page_submit
 from .page_ticket import FULL_RELATED, TicketSource, page_ticket
+from .queue_frame import FramedResponse
 from .queue_page import QueuePage, queue_page
 
 # The pages are Jinja2 templates (jinja2_templates/tickets/workspace/, the
@@ -96,6 +98,7 @@ def queue(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponse:
     data = queue_page(
         query, user, now=now, gate_keys=permission_keys(user), gate=allowed
     )
+    now_local = timezone.localtime(now)
     counts = data.counts
     saved = data.saved_views
     current_params = query.params()
@@ -132,12 +135,11 @@ def queue(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponse:
         "can_change": model_admin.has_change_permission(request),
         "can_save_views": user.has_perm("tickets.add_savedview"),
         "can_share_views": user.has_perm("tickets.share_savedview"),
-        "now": now,
-        # What Django's date filter writes for "c" and "T", without its
-        # DateFormat (some forty calls a value).
-        "now_local": timezone.localtime(now),
+        # The countdowns' start (``queue_frame.PER_REQUEST``) and the zone's name.
+        "clock": now_local.isoformat(),
+        "zone_label": zone_abbreviation(now_local),
     }
-    return TemplateResponse(
+    return FramedResponse(
         request, "tickets/workspace/queue.html", context, using=ENGINE
     )
 
