@@ -3,7 +3,6 @@ request's own rows, CSRF token and clock, and never another viewer's or an
 older state's frame."""
 
 import re
-from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -14,12 +13,12 @@ from django.utils import timezone
 
 from tests.conftest import signed_in
 from tests.factories import TicketFactory
+from tests.tickets.workspace.test_queue_cache import queue_html
 from tickets.models import SavedView
 from tickets.workspace import queue_frame
 
 pytestmark = pytest.mark.django_db
 
-QUEUE = "admin:tickets_ticket_changelist"
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 CLOCK = re.compile(r'data-now="([^"]+)"')
 
@@ -29,27 +28,16 @@ def no_frames() -> None:
     queue_frame._FRAMES.clear()
 
 
-@pytest.fixture
-def settle(settle_queue_caches: Callable[[], None]) -> Callable[[], None]:
-    return settle_queue_caches
-
-
-def queue_html(client, **params: str) -> str:
-    response = client.get(reverse(QUEUE), params)
-    assert response.status_code == 200
-    return response.content.decode()
-
-
 def per_request_free(html: str) -> str:
     return CLOCK.sub("", TOKEN.sub("", html))
 
 
 def test_a_kept_frame_writes_the_page_a_full_rendering_writes(
-    eli_client, settle, monkeypatch
+    eli_client, settle_queue_caches, monkeypatch
 ):
     TicketFactory(subject="Framed subject")
     SavedView.objects.create(name="Mine & <urgent>", query="view=mine")
-    settle()
+    settle_queue_caches()
     monkeypatch.setattr(queue_frame, "frame_key", lambda context: None)
     full = queue_html(eli_client)  # written in full, not kept
     monkeypatch.undo()
@@ -63,9 +51,11 @@ def test_a_kept_frame_writes_the_page_a_full_rendering_writes(
     assert "Mine &amp; &lt;urgent&gt;" in kept
 
 
-def test_every_page_has_its_own_csrf_token_and_clock(eli_client, settle, monkeypatch):
+def test_every_page_has_its_own_csrf_token_and_clock(
+    eli_client, settle_queue_caches, monkeypatch
+):
     TicketFactory()
-    settle()
+    settle_queue_caches()
     start = timezone.now()
     monkeypatch.setattr(timezone, "now", lambda: start)
     first = queue_html(eli_client)
@@ -82,9 +72,9 @@ def test_every_page_has_its_own_csrf_token_and_clock(eli_client, settle, monkeyp
     ]
 
 
-def test_the_kept_pages_token_is_accepted_by_its_forms(eli, settle):
+def test_the_kept_pages_token_is_accepted_by_its_forms(eli, settle_queue_caches):
     ticket = TicketFactory()
-    settle()
+    settle_queue_caches()
     client = Client(enforce_csrf_checks=True)
     client.force_login(eli)
     queue_html(client)
@@ -100,10 +90,12 @@ def test_the_kept_pages_token_is_accepted_by_its_forms(eli, settle):
     assert ticket.assignee == eli
 
 
-def test_each_viewer_sees_their_own_name_and_saved_views(eli, erin, settle):
+def test_each_viewer_sees_their_own_name_and_saved_views(
+    eli, erin, settle_queue_caches
+):
     TicketFactory()
     SavedView.objects.create(name="Eli's own", query="view=mine", owner=eli)
-    settle()
+    settle_queue_caches()
     eli_client, erin_client = signed_in(eli), signed_in(erin)
 
     for _ in range(2):
@@ -116,10 +108,10 @@ def test_each_viewer_sees_their_own_name_and_saved_views(eli, erin, settle):
 
 
 def test_new_counts_a_new_page_and_a_lost_permission_each_write_anew(
-    eli, eli_client, settle
+    eli, eli_client, settle_queue_caches
 ):
     TicketFactory()
-    settle()
+    settle_queue_caches()
     before = queue_html(eli_client)
     assert "ws-bulkbar" in before
 
@@ -135,9 +127,9 @@ def test_new_counts_a_new_page_and_a_lost_permission_each_write_anew(
     assert len(queue_frame._FRAMES) == 2
 
 
-def test_a_message_is_shown_once_and_never_kept(eli_client, settle):
+def test_a_message_is_shown_once_and_never_kept(eli_client, settle_queue_caches):
     ticket = TicketFactory()
-    settle()
+    settle_queue_caches()
     queue_html(eli_client)
     assign = reverse("admin:tickets_ticket_workspace_assign_me", args=[ticket.pk])
     done = eli_client.post(assign, follow=True)
@@ -149,7 +141,7 @@ def test_a_message_is_shown_once_and_never_kept(eli_client, settle):
 
 
 def test_a_page_whose_markers_appear_in_its_text_is_written_in_full(
-    eli_client, settle, monkeypatch
+    eli_client, settle_queue_caches, monkeypatch
 ):
     """Were a marker ever guessable, text holding it would cut the page in the
     wrong place: such a rendering is not kept, and the page is written in full."""
@@ -157,7 +149,7 @@ def test_a_page_whose_markers_appear_in_its_text_is_written_in_full(
     monkeypatch.setattr(queue_frame.secrets, "token_hex", lambda n: next(guessed))
     SavedView.objects.create(name="a" * 32, query="view=open")
     TicketFactory(subject="Marker test")
-    settle()
+    settle_queue_caches()
 
     html = queue_html(eli_client)
 
