@@ -591,6 +591,7 @@ def interleaved_rounds(
     meter = CpuMeter(lambda: [*server.pids(), *postgres_backend_pids(database_url)])
     merged: dict[str, LoadResult] = {}
     for round_index in range(args.rounds):
+        this_round: list[LoadResult] = []
         for name, paths in pages.items():
             before = meter.sample()
             result = run_load(
@@ -604,8 +605,22 @@ def interleaved_rounds(
                 concurrency=args.concurrency,
             )
             result.server_cpu_seconds = meter.since(before)
+            this_round.append(result)
             merged[name] = merged[name].merge(result) if name in merged else result
+        print(_round_line(round_index, this_round))
     return list(merged.values())
+
+
+def _round_line(round_index: int, results: list[LoadResult]) -> str:
+    """One round's throughputs and each page's share of that round's ceiling (the
+    first page): how far the host's noise moves a ratio between rounds. The
+    verdict is the pooled one (``ceiling_report``)."""
+    ceiling = results[0]
+    shown = [f"{ceiling.name} {ceiling.rps:.1f} req/s"]
+    for result in results[1:]:
+        share = result.rps / ceiling.rps if ceiling.rps else 0.0
+        shown.append(f"{result.name} {result.rps:.1f} ({share:.0%})")
+    return f"round {round_index + 1}: " + " · ".join(shown)
 
 
 def ceiling_report(results: list[LoadResult]) -> int:

@@ -37,7 +37,7 @@ from markupsafe import Markup, escape
 from scalr_support.common.jinja2 import utc_offset
 from scalr_support.common.language_memo import LanguageMemo
 
-FRAMES = 256  # kept per process, ~10 KB each
+FRAMES = 256  # kept per process: ~10 KB of pieces and up to ~20 KB of key each
 # The context values written per request, never kept.
 PER_REQUEST = ("rows_html", "csrf_field", "clock")
 # How each of the rest is keyed: by value, or by what the page reads of it.
