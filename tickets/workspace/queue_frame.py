@@ -134,7 +134,12 @@ def render_framed(
 ) -> str:
     """``render(context)``, from the kept frame where its key has one."""
     key = frame_key(context)
-    pieces = None if key is None else _FRAMES.get(key, lambda: _pieces(render, context))
+    try:
+        pieces = (
+            None if key is None else _FRAMES.get(key, lambda: _pieces(render, context))
+        )
+    except TypeError:  # a value its rule left unhashable (a list in a dict)
+        pieces = None
     if pieces is None:
         return render(context)
     # Escaped as ``{{ }}`` escapes: the rows and the token are markup already.

@@ -162,3 +162,12 @@ def test_a_page_whose_markers_appear_in_its_text_is_written_in_full(
 def test_a_context_value_it_cannot_key_is_written_in_full():
     assert queue_frame.frame_key({"title": "Queue", "unknown": object()}) is None
     assert queue_frame.frame_key({"title": "Queue", "count": 3}) is not None
+
+
+def test_a_value_that_cannot_be_hashed_is_written_in_full():
+    context = {"tabs": [{"slug": "open", "nested": ["a list"]}], "clock": "now"}
+
+    html = queue_frame.render_framed(lambda shown: f"page {shown['clock']}", context)
+
+    assert html == "page now"
+    assert len(queue_frame._FRAMES) == 0
