@@ -153,11 +153,11 @@ REMEMBERED_MAX = 2000
 _REMEMBERED: LanguageMemo[Markup] = LanguageMemo(max_entries=REMEMBERED_MAX)
 
 
-def _frozen(value: Any) -> Hashable:
+def frozen(value: Any) -> Hashable:
     """``value`` as a key: lists and tuples as tuples, dicts as their items
     (whose values must be hashable: a list in a dict raises ``TypeError``)."""
     if isinstance(value, list | tuple):
-        return tuple(_frozen(item) for item in value)
+        return tuple(frozen(item) for item in value)
     if isinstance(value, dict):
         return tuple(value.items())
     return value  # type: ignore[no-any-return]
@@ -180,7 +180,7 @@ def remembered(key: str, macro: Callable[..., str], *args: Any) -> Markup:
     """
     # A macro's output is markup, escaped as it rendered.
     return _REMEMBERED.get(
-        (key, _frozen(args)),
+        (key, frozen(args)),
         lambda: Markup(macro(*args)),  # noqa: S704
     )
 

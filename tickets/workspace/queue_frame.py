@@ -34,22 +34,15 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from markupsafe import Markup, escape
 
-from scalr_support.common.jinja2 import utc_offset
+from scalr_support.common.jinja2 import frozen, utc_offset
 from scalr_support.common.language_memo import LanguageMemo
 
 FRAMES = 256  # kept per process: ~10 KB of pieces and up to ~20 KB of key each
 # The context values written per request, never kept.
 PER_REQUEST = ("rows_html", "csrf_field", "clock")
-# How each of the rest is keyed: by value, or by what the page reads of it.
-_PLAIN = (str, int, bool, type(None))
-
-
-def _items(value: Mapping[str, Any]) -> Hashable:
-    return tuple(value.items())
-
-
-def _dicts(values: list[Mapping[str, Any]]) -> Hashable:
-    return tuple(tuple(item.items()) for item in values)
+# How the rest is keyed: plain values as they are, lists and dicts frozen
+# (``frozen``, as ``remembered`` keys its arguments), the rest by ``_KEYED_BY``.
+_PLAIN = (str, int, type(None))  # bool is an int
 
 
 def _user(user: Any) -> Hashable:
@@ -69,15 +62,11 @@ def _page(page: Page) -> Hashable:
 
 
 _KEYED_BY: dict[str, Callable[[Any], Hashable]] = {
-    "ws": _items,
-    "options": _items,
-    "tabs": _dicts,
-    "saved_views": _dicts,
     "user": _user,
     "page": _page,
     "rows": bool,  # only whether there are any (the empty list's message)
     "opts": lambda opts: opts.label,
-    "query": lambda query: query,  # a NamedTuple of plain values
+    "query": lambda query: query,  # a frozen dataclass of plain values
 }
 
 
@@ -99,8 +88,10 @@ def frame_key(context: Mapping[str, Any]) -> Hashable | None:
         rule = _KEYED_BY.get(name)
         if rule is not None:
             key.append((name, rule(value)))
-        elif type(value) in _PLAIN or isinstance(value, str):
+        elif isinstance(value, _PLAIN):
             key.append((name, value))
+        elif isinstance(value, list | tuple | dict):  # the tabs, links, options
+            key.append((name, frozen(value)))
         elif isinstance(value, Promise):  # a lazy translation, in this language
             key.append((name, str(value)))
         else:
@@ -120,13 +111,13 @@ def _pieces(
     """
     markers = {name: secrets.token_hex(16) for name in PER_REQUEST}
     marked = {**context, **{name: Markup(m) for name, m in markers.items()}}  # noqa: S704 - hex digits
-    html = render(marked)
-    parts = re.split(f"({'|'.join(markers.values())})", html)
     names = {marker: name for name, marker in markers.items()}
-    slots = [names[marker] for marker in parts[1::2]]
+    parts = re.split(f"({'|'.join(names)})", render(marked))
+    pieces = tuple(part if i % 2 == 0 else names[part] for i, part in enumerate(parts))
+    slots = pieces[1::2]
     if slots.count("rows_html") != 1 or slots.count("clock") != 1:
         return None
-    return tuple(part if i % 2 == 0 else names[part] for i, part in enumerate(parts))
+    return pieces
 
 
 def render_framed(
